@@ -1,0 +1,45 @@
+// Time is injected: everything that waits, expires or schedules takes a Clock so that
+// tests move time forward instead of sleeping.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace pitwall {
+
+using SystemTime = std::chrono::system_clock::time_point;
+using Millis = std::chrono::milliseconds;
+
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    [[nodiscard]] virtual SystemTime now() const = 0;
+
+    [[nodiscard]] std::int64_t now_ms() const {
+        return std::chrono::duration_cast<Millis>(now().time_since_epoch()).count();
+    }
+};
+
+class SystemClock final : public Clock {
+  public:
+    [[nodiscard]] SystemTime now() const override { return std::chrono::system_clock::now(); }
+    static const SystemClock& instance() {
+        static const SystemClock clock;
+        return clock;
+    }
+};
+
+// A clock tests move by hand.
+class ManualClock final : public Clock {
+  public:
+    explicit ManualClock(std::int64_t start_ms = 1'700'000'000'000) : ms_(start_ms) {}
+    [[nodiscard]] SystemTime now() const override { return SystemTime(Millis(ms_.load())); }
+    void advance(Millis by) { ms_ += by.count(); }
+    void set_ms(std::int64_t ms) { ms_ = ms; }
+
+  private:
+    std::atomic<std::int64_t> ms_;
+};
+
+}  // namespace pitwall

@@ -1,0 +1,115 @@
+// Configuration: one TOML file plus PITWALL_* environment overrides, checked against one schema
+// (config.cpp, `schema()`), so that an unknown key, a wrong type or an out-of-range value stops
+// start-up with one line naming the key. Secrets are read only from the environment or from a file
+// of mode 0600 named by `<key>_file`; they are masked whenever the configuration is printed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace pitwall {
+
+struct HttpConfig {
+    std::string listen = "127.0.0.1:8080";
+    std::int64_t io_threads = 0;      // 0: one per core
+    std::int64_t worker_threads = 0;  // blocking pool for handlers (SQL, files); 0: two per core
+    std::int64_t max_header_bytes = 16 * 1024;
+    std::int64_t max_body_bytes = 1024 * 1024;
+    std::int64_t header_timeout_s = 10;
+    std::int64_t body_timeout_s = 30;
+    std::int64_t idle_timeout_s = 60;
+    std::int64_t max_connections = 10000;
+    std::int64_t shutdown_grace_s = 10;
+    std::string static_dir = "web/static";
+    bool trust_proxy = false;
+    std::string public_url;
+};
+
+struct WebSocketConfig {
+    std::int64_t max_message_bytes = 64 * 1024;
+    std::int64_t send_queue_max = 256;
+    std::int64_t ping_interval_s = 20;
+    std::int64_t max_topics = 64;
+};
+
+struct LogConfig {
+    std::string level = "info";
+    std::string format = "text";
+    bool access_log = true;
+};
+
+struct SqlConfig {
+    std::string engine = "sqlite";
+    std::string sqlite_file = "pitwall.db";
+    std::int64_t busy_timeout_ms = 5000;
+    std::int64_t readers = 4;
+    std::string postgres_url;  // secret
+    std::int64_t pool_size = 8;
+    std::string migrations_dir = "migrations";
+};
+
+struct KvConfig {
+    std::string engine = "embedded";
+    std::string embedded_file = "kv.db";
+    std::string redis_url;  // secret (may carry a password)
+    std::int64_t pool_size = 8;
+};
+
+struct SecretsConfig {
+    std::string token_key;      // AES-256-GCM key for OAuth tokens at rest
+    std::string cron_secret;    // bearer secret of POST /api/cron/{job}
+    std::string bridge_secret;  // HMAC key of the bot bridge handshake
+};
+
+struct Config {
+    std::string data_dir = "./var";
+    std::string locales_dir = "locales";
+    bool demo = false;
+    HttpConfig http;
+    WebSocketConfig websocket;
+    LogConfig log;
+    SqlConfig sql;
+    KvConfig kv;
+    SecretsConfig secrets;
+};
+
+// One documented key of the schema (what `pitwall doctor` and the example file are checked against).
+struct ConfigKey {
+    std::string key;   // dotted, e.g. "http.listen"
+    std::string type;  // "string", "integer", "boolean"
+    bool secret = false;
+    std::string env;  // the PITWALL_* variable that overrides it
+};
+
+// Source of the values: the TOML file (may be empty) and the environment (injected for tests).
+struct ConfigSources {
+    std::optional<std::string> file_path;  // --config FILE; none: defaults only
+    std::map<std::string, std::string> environment;
+};
+
+// Parses, applies overrides, validates. The error's code is "config.*" (a locale key under "error.")
+// with the argument "key" naming the offending key; the apps print it as one line and exit with 2.
+[[nodiscard]] Result<Config> load_config(const ConfigSources& sources);
+[[nodiscard]] Result<Config> parse_config_text(std::string_view toml_text, const ConfigSources& sources);
+
+[[nodiscard]] std::vector<ConfigKey> config_keys();
+// key = value lines of the effective configuration, secrets masked ("****" or "(unset)").
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> effective_config(const Config& config);
+
+// host:port of http.listen (validated by load_config).
+struct ListenAddress {
+    std::string host;
+    std::uint16_t port = 0;
+};
+[[nodiscard]] Result<ListenAddress> parse_listen_address(std::string_view text);
+
+// The process environment as a map (only PITWALL_* variables).
+[[nodiscard]] std::map<std::string, std::string> pitwall_environment();
+
+}  // namespace pitwall
