@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <regex>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -21,12 +20,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+// The test's environment minus PITWALL_* (hermetic), plus `extra`.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& extra) {
     std::map<std::string, std::string> env;
     for (char** e = environ; e && *e; ++e) {
         std::string entry(*e);
         auto eq = entry.find('=');
-        if (eq == std::string::npos || entry.starts_with("PITWALL_")) continue;  // hermetic
+        if (eq == std::string::npos || entry.starts_with("PITWALL_")) continue;
         env[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
     for (const auto& [k, v] : extra) env[k] = v;
@@ -35,87 +35,39 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
     return out;
 }
 
-pid_t spawn(const std::string& binary, const std::vector<std::string>& args,
-            const std::map<std::string, std::string>& env, int& out_fd) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addchdir_np(&actions, PITWALL_SOURCE_DIR);
-
-    std::vector<std::string> argv_strings{binary};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto env_strings = merged_environment(env);
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    pid_t pid = -1;
-    if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    out_fd = pipe_fds[0];
-    ::fcntl(out_fd, F_SETFL, O_NONBLOCK);
-    return pid;
+std::filesystem::path unique_temp_dir(std::string_view prefix) {
+    auto dir =
+        std::filesystem::temp_directory_path() / (std::string(prefix) + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(Clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(dir);
+    return dir;
 }
 
-void read_available(int fd, std::string& into) {
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n <= 0) return;
-        into.append(buf, static_cast<std::size_t>(n));
-    }
-}
-
-int wait_exit(pid_t pid, int out_fd, std::string& output, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        read_available(out_fd, output);
-        if (r == pid) break;
-        if (Clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            output += "\n[test harness: killed after timeout]\n";
-            return -2;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    read_available(out_fd, output);
+int exit_code_of(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::map<std::string, std::string> env, std::vector<std::string> args) {
-    data_dir_ =
-        std::filesystem::temp_directory_path() / ("pitwall-fn-" + std::to_string(::getpid()) + "-" +
-                                                  std::to_string(Clock::now().time_since_epoch().count()));
+ServerProcess::ServerProcess(std::map<std::string, std::string> env, std::vector<std::string> args)
+    : data_dir_(unique_temp_dir("pitwall-fn-")) {
     env.try_emplace("PITWALL_HTTP_LISTEN", "127.0.0.1:0");
     env.try_emplace("PITWALL_DATA_DIR", data_dir_.string());
     env.try_emplace("PITWALL_HTTP_IO_THREADS", "2");
-    pid_ = spawn(std::string(PITWALL_BIN_DIR) + "/pitwall-server", args, env, out_fd_);
-    if (pid_ < 0) return;
+    std::vector<std::string> argv{std::string(PITWALL_BIN_DIR) + "/pitwall-server"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    child_ = std::make_unique<test_support::ChildProcess>(
+        test_support::SpawnOptions{.argv = argv,
+                                   .log = data_dir_ / "server.log",
+                                   .working_dir = PITWALL_SOURCE_DIR,
+                                   .environment = environment_with(env)});
     const std::regex running(R"(running at http://127\.0\.0\.1:(\d+))");
     const auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < deadline) {
-        read_available(out_fd_, output_);
+    while (Clock::now() < deadline && child_->running()) {
+        const std::string log = output();
         std::smatch m;
-        if (std::regex_search(output_, m, running)) {
+        if (std::regex_search(log, m, running)) {
             port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-            return;
-        }
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            read_available(out_fd_, output_);
-            pid_ = -1;
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -123,30 +75,38 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env, std::vector
 }
 
 ServerProcess::~ServerProcess() {
-    if (pid_ > 0) (void)stop(SIGKILL, std::chrono::seconds(5));
-    if (out_fd_ >= 0) ::close(out_fd_);
+    child_.reset();  // kills the server if still running
     std::error_code ec;
     std::filesystem::remove_all(data_dir_, ec);
 }
 
+std::string ServerProcess::output() const {
+    return test_support::log_tail(data_dir_ / "server.log", 1 << 20);
+}
+
 ProcessResult ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
-    ProcessResult result;
-    if (pid_ <= 0) return result;
-    ::kill(pid_, signal);
-    result.exit_code = wait_exit(pid_, out_fd_, output_, timeout);
-    result.output = output_;
-    pid_ = -1;
-    return result;
+    const int status = child_->stop(signal, timeout);
+    return {exit_code_of(status), output()};
 }
 
 ProcessResult run_binary(const std::string& binary, const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env, std::chrono::milliseconds timeout) {
+    const auto dir = unique_temp_dir("pitwall-run-");
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
     ProcessResult result;
-    int fd = -1;
-    pid_t pid = spawn(binary, args, env, fd);
-    if (pid < 0) return result;
-    result.exit_code = wait_exit(pid, fd, result.output, timeout);
-    ::close(fd);
+    {
+        test_support::ChildProcess child({.argv = argv,
+                                          .log = dir / "output.log",
+                                          .working_dir = PITWALL_SOURCE_DIR,
+                                          .environment = environment_with(env)});
+        auto status = child.wait_for(timeout);
+        result.exit_code =
+            status ? exit_code_of(*status) : exit_code_of(child.stop(SIGKILL, std::chrono::seconds(5)));
+    }
+    result.output = test_support::log_tail(dir / "output.log", 1 << 20);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
     return result;
 }
 

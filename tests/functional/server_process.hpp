@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
+
+#include "support/process.hpp"
 
 namespace pitwall::testing {
 
@@ -26,18 +29,15 @@ class ServerProcess {
 
     [[nodiscard]] bool started() const { return port_ != 0; }
     [[nodiscard]] std::uint16_t port() const { return port_; }
-    [[nodiscard]] const std::string& output() const { return output_; }
+    [[nodiscard]] std::string output() const;
 
     // Sends `signal` and waits for exit (killing after `timeout`).
     ProcessResult stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   private:
-    void drain_output();
-    pid_t pid_ = -1;
-    int out_fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::string output_;
     std::filesystem::path data_dir_;
+    std::unique_ptr<test_support::ChildProcess> child_;
+    std::uint16_t port_ = 0;
 };
 
 // Runs a binary to completion (bounded), capturing its output.
