@@ -53,7 +53,6 @@ Request to_request(const bhttp::request_header<>& header, const tcp::endpoint& r
     for (const auto& field : header)
         r.headers.add(std::string_view(field.name_string().data(), field.name_string().size()),
                       std::string_view(field.value().data(), field.value().size()));
-    boost::system::error_code ec;
     r.remote_address = remote.address().to_string();
     return r;
 }
