@@ -12,7 +12,7 @@ deps:
 
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall
 
 run: build
 	@mkdir -p var
@@ -29,7 +29,9 @@ build-fuzz: deps
 test: build-asan build-fuzz
 	@ctest --preset asan -j $(JOBS)
 
-bench: build
+bench: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall pitwall-kv-bench
 	@bash bench/run.sh
 
 format:

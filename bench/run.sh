@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every benchmark in order and prints what each one reports; each ends with one key=value line.
+# Expects the release build in build/bin (make bench does that first), or BENCH_BIN_DIR.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+echo "### http: pitwall-server vs nginx (bench/http_bench.sh)"
+bash bench/http_bench.sh
+echo
+kv_bench=${BENCH_BIN_DIR:-build/bin}/pitwall-kv-bench
+echo "### kv: embedded vs Redis ($kv_bench)"
+if [[ ! -x $kv_bench ]]; then
+    echo "run.sh: $kv_bench not built (cmake --preset release && cmake --build --preset release)" >&2
+    exit 1
+fi
+"$kv_bench"
