@@ -40,15 +40,16 @@ Field text(std::string_view key, std::string Config::*m, std::vector<std::string
             return &(c.*m);
         }};
 }
-template <typename S>
-Field text(std::string_view key, In<S> in, std::string S::*m, std::vector<std::string_view> choices = {}) {
+// M may be a base of S (provider sections share ProviderConfig's members).
+template <typename S, typename M>
+Field text(std::string_view key, In<S> in, std::string M::*m, std::vector<std::string_view> choices = {}) {
     return Field{
         .key = key, .type = Type::string, .choices = std::move(choices), .string_ref = [in, m](Config& c) {
             return &((c.*in.section).*m);
         }};
 }
-template <typename S>
-Field secret(std::string_view key, In<S> in, std::string S::*m) {
+template <typename S, typename M>
+Field secret(std::string_view key, In<S> in, std::string M::*m) {
     auto f = text(key, in, m);
     f.secret = true;
     return f;
@@ -80,6 +81,10 @@ const std::vector<Field>& schema() {
         In<SqlConfig> sql{&Config::sql};
         In<KvConfig> kv{&Config::kv};
         In<SecretsConfig> secrets{&Config::secrets};
+        In<AuthConfig> auth{&Config::auth};
+        In<DiscordConfig> discord{&Config::discord};
+        In<IracingConfig> iracing{&Config::iracing};
+        In<Garage61Config> garage61{&Config::garage61};
         return std::vector<Field>{
             text("data_dir", &Config::data_dir),
             text("locales_dir", &Config::locales_dir),
@@ -95,6 +100,7 @@ const std::vector<Field>& schema() {
             integer("http.max_connections", http, &HttpConfig::max_connections, 1, 1'000'000),
             integer("http.shutdown_grace_s", http, &HttpConfig::shutdown_grace_s, 0, 600),
             text("http.static_dir", http, &HttpConfig::static_dir),
+            text("http.templates_dir", http, &HttpConfig::templates_dir),
             boolean("http.trust_proxy", http, &HttpConfig::trust_proxy),
             text("http.public_url", http, &HttpConfig::public_url),
             integer("websocket.max_message_bytes", ws, &WebSocketConfig::max_message_bytes, 128, 16 * kMiB),
@@ -115,6 +121,30 @@ const std::vector<Field>& schema() {
             text("kv.embedded_file", kv, &KvConfig::embedded_file),
             secret("kv.redis_url", kv, &KvConfig::redis_url),
             integer("kv.pool_size", kv, &KvConfig::pool_size, 1, 512),
+            integer("auth.session_ttl_h", auth, &AuthConfig::session_ttl_h, 1, 24 * 365),
+            integer("auth.preauth_ttl_s", auth, &AuthConfig::preauth_ttl_s, 30, 3600),
+            integer("auth.provider_timeout_s", auth, &AuthConfig::provider_timeout_s, 1, 120),
+            text("discord.client_id", discord, &DiscordConfig::client_id),
+            secret("discord.client_secret", discord, &DiscordConfig::client_secret),
+            text("discord.authorize_url", discord, &DiscordConfig::authorize_url),
+            text("discord.token_url", discord, &DiscordConfig::token_url),
+            text("discord.api_base", discord, &DiscordConfig::api_base),
+            text("discord.guild_id", discord, &DiscordConfig::guild_id),
+            text("iracing.client_id", iracing, &IracingConfig::client_id),
+            secret("iracing.client_secret", iracing, &IracingConfig::client_secret),
+            text("iracing.authorize_url", iracing, &IracingConfig::authorize_url),
+            text("iracing.token_url", iracing, &IracingConfig::token_url),
+            text("iracing.api_base", iracing, &IracingConfig::api_base),
+            text("iracing.profile_url", iracing, &IracingConfig::profile_url),
+            text("iracing.revoke_url", iracing, &IracingConfig::revoke_url),
+            text("garage61.client_id", garage61, &Garage61Config::client_id),
+            secret("garage61.client_secret", garage61, &Garage61Config::client_secret),
+            text("garage61.issuer", garage61, &Garage61Config::issuer),
+            text("garage61.authorize_url", garage61, &Garage61Config::authorize_url),
+            text("garage61.token_url", garage61, &Garage61Config::token_url),
+            text("garage61.userinfo_url", garage61, &Garage61Config::userinfo_url),
+            text("garage61.jwks_url", garage61, &Garage61Config::jwks_url),
+            text("garage61.api_base", garage61, &Garage61Config::api_base),
             secret("secrets.token_key", secrets, &SecretsConfig::token_key),
             secret("secrets.cron_secret", secrets, &SecretsConfig::cron_secret),
             secret("secrets.bridge_secret", secrets, &SecretsConfig::bridge_secret),

@@ -27,6 +27,7 @@ struct HttpConfig {
     std::int64_t max_connections = 10000;
     std::int64_t shutdown_grace_s = 10;
     std::string static_dir = "web/static";
+    std::string templates_dir = "web/templates";
     bool trust_proxy = false;
     std::string public_url;
 };
@@ -61,6 +62,36 @@ struct KvConfig {
     std::int64_t pool_size = 8;
 };
 
+struct AuthConfig {
+    std::int64_t session_ttl_h = 24 * 30;
+    std::int64_t preauth_ttl_s = 600;  // an OAuth round trip must finish within this
+    std::int64_t provider_timeout_s = 10;
+};
+
+// One OAuth provider. URLs default to the real services; tests point them at local peers.
+struct ProviderConfig {
+    std::string client_id;
+    std::string client_secret;  // secret
+    std::string authorize_url;
+    std::string token_url;
+    std::string api_base;
+};
+
+struct DiscordConfig : ProviderConfig {
+    std::string guild_id;
+};
+
+struct IracingConfig : ProviderConfig {
+    std::string profile_url;
+    std::string revoke_url;
+};
+
+struct Garage61Config : ProviderConfig {
+    std::string issuer;  // OpenID Connect discovery at <issuer>/.well-known/openid-configuration
+    std::string userinfo_url;
+    std::string jwks_url;
+};
+
 struct SecretsConfig {
     std::string token_key;      // AES-256-GCM key for OAuth tokens at rest
     std::string cron_secret;    // bearer secret of POST /api/cron/{job}
@@ -76,6 +107,21 @@ struct Config {
     LogConfig log;
     SqlConfig sql;
     KvConfig kv;
+    AuthConfig auth;
+    DiscordConfig discord{{.authorize_url = "https://discord.com/oauth2/authorize",
+                           .token_url = "https://discord.com/api/oauth2/token",
+                           .api_base = "https://discord.com/api/v10"}};
+    IracingConfig iracing{{.authorize_url = "https://oauth.iracing.com/oauth2/authorize",
+                           .token_url = "https://oauth.iracing.com/oauth2/token",
+                           .api_base = "https://members-ng.iracing.com"},
+                          "https://oauth.iracing.com/oauth2/iracing/profile",
+                          "https://oauth.iracing.com/oauth2/revoke/current"};
+    Garage61Config garage61{{.authorize_url = "https://garage61.net/app/account/oauth",
+                             .token_url = "https://garage61.net/api/oauth/token",
+                             .api_base = "https://garage61.net/api/v1"},
+                            "https://garage61.net",
+                            "https://garage61.net/api/oauth/userinfo",
+                            ""};
     SecretsConfig secrets;
 };
 

@@ -166,7 +166,7 @@ TEST(Config, ExampleFileLoadsAndDocumentsEveryKey) {
     std::set<std::string> documented;
     std::string section;
     std::istringstream lines(read_file(path));
-    std::regex section_re(R"(^\s*#?\s*\[([a-z_]+)\]\s*$)");
+    std::regex section_re(R"(^\s*#?\s*\[([a-z0-9_]+)\]\s*$)");
     std::regex key_re(R"(^\s*#?\s*([a-z_]+)\s*=)");
     for (std::string line; std::getline(lines, line);) {
         std::smatch m;

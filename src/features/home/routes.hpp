@@ -1,5 +1,5 @@
-// The landing page: the team at a glance. Server-rendered and localized; the full web shell
-// (templates, navigation by role) builds on it.
+// The landing page: the team at a glance, rendered from web/templates/home.mustache. The full web
+// shell (sessions, navigation by role) builds on it.
 #pragma once
 
 namespace pitwall::store {
@@ -8,11 +8,15 @@ class Database;
 namespace pitwall::http {
 class Router;
 }
+namespace pitwall::web {
+struct Shell;
+}
 
 namespace pitwall::home {
 
 struct HomeDeps {
     store::Database& sql;
+    const web::Shell& shell;
 };
 
 void add_routes(http::Router& router, HomeDeps deps);
