@@ -13,6 +13,7 @@ debian_packages=(
   libssl-dev libcurl4-openssl-dev
   libsqlite3-dev libpqxx-dev libpq-dev libhiredis-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libicu-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # servers the tests and benchmarks start on loopback
   redis-server postgresql nginx-light wrk curl

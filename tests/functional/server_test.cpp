@@ -212,10 +212,10 @@ TEST_F(ServerTest, WebSocketSubscribePingAndErrors) {
 TEST_F(ServerTest, OversizedWebSocketMessageClosesTheSocket) {
     net::io_context ioc;
     auto ws = open_ws(ioc, port());
-    ws.write(net::buffer(std::string(200 * 1024, 'x')));
-    beast::flat_buffer buffer;
     beast::error_code ec;
-    ws.read(buffer, ec);
+    ws.write(net::buffer(std::string(200 * 1024, 'x')), ec);  // the server may cut us off mid-frame
+    beast::flat_buffer buffer;
+    if (!ec) ws.read(buffer, ec);
     // Beast answers with close code 1009 and drops the connection; the unread remainder of our
     // frame may turn the close into a reset, so either outcome ends the socket.
     ASSERT_TRUE(ec) << "the socket must not stay open";
@@ -223,6 +223,35 @@ TEST_F(ServerTest, OversizedWebSocketMessageClosesTheSocket) {
         EXPECT_EQ(ws.reason().code, websocket::close_code::too_big);
     }
     EXPECT_EQ(status_of(get("/healthz")), 200);  // and the server carries on
+}
+
+// A client that sends but never reads: its replies pile up first in the kernel buffers, then in the
+// server's per-socket queue (capped at 4 frames here), and the server disconnects it rather than
+// buffering without bound.
+TEST(ServerWebSocket, SlowConsumerIsDisconnected) {
+    ServerProcess server(std::map<std::string, std::string>{{"PITWALL_WEBSOCKET_SEND_QUEUE_MAX", "4"}});
+    ASSERT_TRUE(server.started()) << server.output();
+    net::io_context ioc;
+    websocket::stream<net::ip::tcp::socket> ws(ioc);
+    ws.next_layer().open(net::ip::tcp::v4());
+    ws.next_layer().set_option(net::socket_base::receive_buffer_size(4096));
+    ws.next_layer().connect({net::ip::make_address("127.0.0.1"), server.port()});
+    ws.handshake("127.0.0.1", "/ws");
+
+    const std::string ping = R"({"op":"ping"})";
+    beast::error_code ec;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    int sent = 0;
+    while (!ec && sent < 2'000'000 && std::chrono::steady_clock::now() < deadline) {
+        ws.write(net::buffer(ping), ec);
+        ++sent;
+    }
+    EXPECT_TRUE(ec) << "still connected after " << sent << " unread replies";
+    // The server is unharmed and no longer counts the socket.
+    const auto metrics =
+        body_of(http_request(server.port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    EXPECT_NE(metrics.find("pitwall_websocket_connections 0"), std::string::npos) << metrics.substr(0, 300);
+    EXPECT_NE(server.output().find("send queue full"), std::string::npos);
 }
 
 TEST(ServerLifecycle, GracefulShutdownFinishesInFlightAndClosesWebSockets) {

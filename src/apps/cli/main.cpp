@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "features/demo/seed.hpp"
+#include "features/identity/users.hpp"
 #include "platform/store/migrate.hpp"
 
 using namespace pitwall;
@@ -92,8 +93,8 @@ int run_user_grant(const Config& config, const i18n::Catalog* catalog, const std
                    const std::string& role) {
     auto db = apps::open_sql(config);
     if (!db) return report(catalog, db.error());
-    auto result = (*db)->execute(kGrantRole, {discord_id, role, SystemClock::instance().now_ms()});
-    if (!result) return report(catalog, result.error());
+    identity::Users users(**db, SystemClock::instance());
+    if (auto s = users.grant(discord_id, *auth::parse_role(role)); !s) return report(catalog, s.error());
     std::printf("%s is now %s\n", discord_id.c_str(), role.c_str());
     return 0;
 }

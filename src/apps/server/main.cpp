@@ -10,13 +10,20 @@
 #include "core/version.hpp"
 #include "features/demo/seed.hpp"
 #include "features/home/routes.hpp"
+#include "features/identity/access.hpp"
+#include "features/identity/providers.hpp"
+#include "features/identity/routes.hpp"
+#include "features/identity/users.hpp"
 #include "features/system/routes.hpp"
+#include "platform/auth/session.hpp"
 #include "platform/http/metrics.hpp"
 #include "platform/http/pipeline.hpp"
 #include "platform/http/router.hpp"
 #include "platform/http/server.hpp"
 #include "platform/http/ws_hub.hpp"
 #include "platform/store/migrate.hpp"
+#include "platform/web/page.hpp"
+#include "platform/web/templates.hpp"
 
 using namespace pitwall;
 
@@ -25,6 +32,9 @@ int main(int argc, char** argv) {
     std::optional<std::string> config_path;
     cli.add_option("--config", config_path, "TOML configuration file (default: built-in defaults)");
     cli.set_version_flag("--version", std::string("pitwall-server ") + pitwall::version);
+    bool print_routes = false;
+    cli.add_flag("--print-routes", print_routes,
+                 "Print the route table (method, pattern, permission) as JSON lines and exit");
     CLI11_PARSE(cli, argc, argv);
 
     // Configuration and the components it names.
@@ -33,6 +43,11 @@ int main(int argc, char** argv) {
     log::setup(config->log.level, config->log.format);
     auto catalog = apps::load_catalog_or_report(*config);
     if (!catalog) return apps::kExitConfig;
+    auto templates = web::Templates::load(config->http.templates_dir, *catalog);
+    if (!templates) {
+        log::error("http.templates_dir: {}", apps::describe(&*catalog, templates.error()));
+        return templates.error().code == "web.templates_unreadable" ? apps::kExitConfig : apps::kExitFailure;
+    }
     const Clock& clock = SystemClock::instance();
 
     auto sql = apps::open_sql(*config);
@@ -82,12 +97,27 @@ int main(int argc, char** argv) {
     system::SystemDeps system_deps{**sql, **kv, metrics, hub, config->http.static_dir};
     system::add_routes(router, system_deps);
     system::add_metrics(system_deps);
-    home::add_routes(router, {**sql});
+    // Identity: who is asking (sessions), what they may do (roles), the three OAuth providers.
+    const web::Shell shell{*templates, identity::demo_sign_in_enabled(*config)};
+    auth::SessionStore sessions(**kv, clock, std::chrono::hours(config->auth.session_ttl_h));
+    identity::Users users(**sql, clock);
+    identity::Providers providers(*config, users, **kv, clock);
+    home::add_routes(router, {**sql, shell});
+    identity::add_routes(router, {*config, users, providers, sessions, shell, clock});
+
+    if (print_routes) {
+        for (const auto& route : router.routes())
+            std::printf("{\"method\":\"%s\",\"pattern\":\"%s\",\"permission\":\"%s\"}\n",
+                        std::string(http::method_name(route->method)).c_str(), route->pattern.c_str(),
+                        route->permission.c_str());
+        return 0;
+    }
 
     http::Pipeline pipeline(router, metrics, *catalog,
                             {.default_max_body_bytes = static_cast<std::size_t>(config->http.max_body_bytes),
                              .access_log = config->log.access_log,
                              .trust_proxy = config->http.trust_proxy});
+    pipeline.use(identity::access_middleware({**sql, sessions}));
 
     auto listen = parse_listen_address(config->http.listen);
     http::Server server(

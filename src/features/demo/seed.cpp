@@ -12,8 +12,9 @@ namespace {
 constexpr store::Statement kCountUsers{"demo.count_users", "SELECT COUNT(*) FROM users"};
 constexpr store::Statement kInsertUser{
     "demo.insert_user",
-    "INSERT INTO users (discord_id, username, global_name, avatar, site_role, locale, time_zone, created_at, "
-    "updated_at) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $7)"};
+    "INSERT INTO users (discord_id, username, global_name, avatar, site_role, granted_role, guild_member, "
+    "locale, "
+    "time_zone, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $4, $5, $6, $7, $8, $8)"};
 
 struct Zone {
     const char* name;
@@ -52,6 +53,7 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
             std::string role = i == 0 ? "owner" : i < 3 ? "admin" : i < 56 ? "member" : "guest";
             auto inserted = c.execute(kInsertUser, {std::string("demo-") + std::to_string(100000 + i),
                                                     "demo_" + std::to_string(i + 1), first + " " + last, role,
+                                                    std::int64_t{role == "guest" ? 0 : 1},
                                                     std::string(zone.locale), std::string(zone.name), now});
             if (!inserted) return inserted.error();
             ++created;

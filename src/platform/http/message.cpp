@@ -85,7 +85,10 @@ std::int64_t Request::int_param(std::string_view name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
-    std::string_view rest = query;
+    return form_field(query, name);
+}
+
+std::optional<std::string> form_field(std::string_view rest, std::string_view name) {
     while (!rest.empty()) {
         auto amp = rest.find('&');
         std::string_view pair = rest.substr(0, amp);

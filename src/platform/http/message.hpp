@@ -34,6 +34,17 @@ class Headers {
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// Who is asking: filled by the identity middleware from the session cookie.
+struct Principal {
+    std::int64_t user_id = 0;  // 0: not signed in
+    std::string role;          // "guest", "member", "admin", "owner"; empty when not signed in
+    std::string display_name;
+    std::string csrf_token;  // the session's, or the anonymous visitor's double-submit token
+    std::string session_id;
+
+    [[nodiscard]] bool signed_in() const { return user_id != 0; }
+};
+
 struct Request {
     Method method = Method::get;
     std::string target;  // as received: path + query
@@ -47,10 +58,12 @@ struct Request {
     // Filled by the server and its middleware.
     std::string request_id;
     std::string locale = "en";
+    std::string time_zone = "UTC";  // the viewer's: member setting, else the pw_tz cookie, else UTC
     const i18n::Catalog* catalog = nullptr;
     std::string route;                                        // the matched pattern, "" when none matched
     std::string permission;                                   // what the matched route declared
     std::vector<std::pair<std::string, std::string>> params;  // path parameters by name
+    Principal principal;
 
     [[nodiscard]] std::string_view param(std::string_view name) const;
     [[nodiscard]] std::int64_t int_param(std::string_view name) const;  // validated by the router
@@ -69,6 +82,9 @@ struct Response {
     static Response redirect(std::string_view location, int status = 302);
     static Response empty(int status);
 };
+
+// The value of `name` in an application/x-www-form-urlencoded string (a query or a form body).
+[[nodiscard]] std::optional<std::string> form_field(std::string_view urlencoded, std::string_view name);
 
 // Percent-decodes a path or query component; nullopt on a malformed escape or an encoded NUL.
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);

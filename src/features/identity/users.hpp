@@ -1,0 +1,104 @@
+// Members as the identity feature stores them: upsert from Discord, the effective site role
+// (granted floor raised by the Discord role mapping, highest wins), linked provider accounts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "platform/auth/permissions.hpp"
+
+namespace pitwall::store {
+class Database;
+class Connection;
+}  // namespace pitwall::store
+
+namespace pitwall::identity {
+
+struct DiscordProfile {
+    std::string id;
+    std::string username;
+    std::string global_name;
+    std::string avatar;
+};
+
+struct GuildMembership {
+    bool member = false;
+    std::string nickname;
+    std::vector<std::string> role_ids;
+};
+
+struct RoleMapping {
+    std::string discord_role_id;
+    auth::Role role = auth::Role::guest;
+    std::string label;
+};
+
+struct User {
+    std::int64_t id = 0;
+    std::string discord_id;
+    std::string username;
+    std::string display_name;  // nickname > global name > username
+    auth::Role role = auth::Role::guest;
+    std::string locale;
+    std::string time_zone;
+    bool guild_member = false;
+};
+
+struct LinkedAccount {
+    std::string provider;  // "iracing" or "garage61"
+    std::string subject;
+    std::string display_name;
+    std::string slug;
+    std::string slug_source;
+    std::string access_token;   // ciphertext
+    std::string refresh_token;  // ciphertext
+    std::int64_t access_expires_at = 0;
+    std::int64_t refresh_expires_at = 0;
+    std::string scope;
+    std::string status = "active";
+    std::int64_t last_sync_at = 0;
+};
+
+// The site role a Discord member gets: the highest mapped role among theirs (member of the guild
+// with no mapped role: member); not in the guild: guest. A granted role is a floor.
+[[nodiscard]] auth::Role role_for(const GuildMembership& membership, const std::vector<RoleMapping>& mappings,
+                                  std::optional<auth::Role> granted);
+
+class Users {
+  public:
+    Users(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+    // Creates or updates the member and recomputes the role in one transaction; returns the user id.
+    [[nodiscard]] Result<std::int64_t> upsert_from_discord(const DiscordProfile& profile,
+                                                           const GuildMembership& membership);
+    // `pitwall user grant`: sets the granted floor (creating a placeholder member for a Discord id that
+    // has not signed in yet) and recomputes the effective role.
+    [[nodiscard]] Status grant(std::string_view discord_id, auth::Role role);
+    [[nodiscard]] Result<std::optional<User>> find(std::int64_t id);
+    [[nodiscard]] Result<std::vector<User>> roster();
+    // The first demo member (seeded, discord id "demo-...") with that role.
+    [[nodiscard]] Result<std::optional<std::int64_t>> demo_user(std::string_view role);
+    [[nodiscard]] Status set_locale(std::int64_t id, std::string_view locale);
+    [[nodiscard]] Status set_time_zone(std::int64_t id, std::string_view time_zone);
+
+    [[nodiscard]] Result<std::vector<RoleMapping>> role_mappings();
+    // Replaces one mapping and recomputes every member's role (applied live).
+    [[nodiscard]] Status put_role_mapping(const RoleMapping& mapping, std::int64_t actor);
+    [[nodiscard]] Status delete_role_mapping(std::string_view discord_role_id, std::int64_t actor);
+
+    [[nodiscard]] Status save_link(std::int64_t user_id, const LinkedAccount& account);
+    [[nodiscard]] Result<std::vector<LinkedAccount>> links(std::int64_t user_id);
+    [[nodiscard]] Result<std::optional<LinkedAccount>> link(std::int64_t user_id, std::string_view provider);
+    [[nodiscard]] Status delete_link(std::int64_t user_id, std::string_view provider);
+
+  private:
+    [[nodiscard]] Status recompute_roles(store::Connection& c);
+    store::Database& db_;
+    const Clock& clock_;
+};
+
+}  // namespace pitwall::identity
