@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
     http::Pipeline pipeline(router, metrics, *catalog,
                             {.default_max_body_bytes = static_cast<std::size_t>(config->http.max_body_bytes),
                              .access_log = config->log.access_log,
-                             .trust_proxy = config->http.trust_proxy});
+                             .trust_proxy = config->http.trust_proxy,
+                             .form_action_origins = identity::provider_origins(*config)});
     pipeline.use(identity::access_middleware({**sql, sessions}));
 
     auto listen = parse_listen_address(config->http.listen);

@@ -1,6 +1,9 @@
 #include "features/identity/providers.hpp"
 
+#include <thread>
+
 #include <boost/json.hpp>
+#include <boost/url.hpp>
 
 #include "core/log.hpp"
 #include "platform/auth/http_client.hpp"
@@ -8,6 +11,7 @@
 #include "platform/auth/oidc_discovery.hpp"
 #include "platform/auth/secret_mask.hpp"
 #include "platform/auth/token_cipher.hpp"
+#include "platform/store/kv.hpp"
 
 namespace pitwall::identity {
 namespace {
@@ -68,9 +72,24 @@ std::optional<Provider> parse_provider(std::string_view name) {
     return std::nullopt;
 }
 
+std::vector<std::string> provider_origins(const Config& config) {
+    std::vector<std::string> origins;
+    for (const std::string* url : {&config.discord.authorize_url, &config.iracing.authorize_url,
+                                   &config.garage61.authorize_url, &config.garage61.issuer}) {
+        auto parsed = boost::urls::parse_uri(*url);
+        if (!parsed || parsed->host().empty()) continue;
+        std::string origin =
+            std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host_and_port());
+        if (std::find(origins.begin(), origins.end(), origin) == origins.end())
+            origins.push_back(std::move(origin));
+    }
+    return origins;
+}
+
 Providers::Providers(const Config& config, Users& users, store::Kv& kv, const Clock& clock)
     : config_(config),
       users_(users),
+      kv_(kv),
       clock_(clock),
       preauth_(kv, std::chrono::seconds(config.auth.preauth_ttl_s)),
       client_(std::make_unique<auth::HttpClient>(auth::HttpClientOptions{
@@ -206,13 +225,11 @@ Status Providers::complete_link(Provider p, std::string_view code, std::string_v
 
 Result<LinkedAccount> Providers::encrypt_tokens(std::int64_t user_id, std::string_view provider,
                                                 const TokenSet& tokens, LinkedAccount account) const {
-    // The associated data binds each ciphertext to its row and purpose: it cannot be moved.
-    const std::string prefix = "user:" + std::to_string(user_id) + ":" + std::string(provider) + ":";
-    auto access = cipher_->encrypt(tokens.access_token, prefix + "access");
+    auto access = cipher_->encrypt(tokens.access_token, aad(user_id, provider, "access"));
     if (!access) return access.error();
     account.access_token = std::move(*access);
     if (!tokens.refresh_token.empty()) {
-        auto refresh = cipher_->encrypt(tokens.refresh_token, prefix + "refresh");
+        auto refresh = cipher_->encrypt(tokens.refresh_token, aad(user_id, provider, "refresh"));
         if (!refresh) return refresh.error();
         account.refresh_token = std::move(*refresh);
     }
@@ -365,8 +382,8 @@ Status Providers::unlink(Provider p, std::int64_t user_id) {
     if (!account) return account.error();
     if (!*account) return {};
     if (p == Provider::iracing && cipher_ && !config_.iracing.revoke_url.empty()) {
-        const std::string aad = "user:" + std::to_string(user_id) + ":iracing:access";
-        if (auto token = cipher_->decrypt((*account)->access_token, aad); token) {
+        if (auto token = cipher_->decrypt((*account)->access_token, aad(user_id, "iracing", "access"));
+            token) {
             auto revoked = client_->request({.method = "POST",
                                              .url = config_.iracing.revoke_url,
                                              .headers = {{"Authorization", "Bearer " + *token}}});
@@ -375,6 +392,98 @@ Status Providers::unlink(Provider p, std::int64_t user_id) {
         }
     }
     return users_.delete_link(user_id, provider_name(p));
+}
+
+}  // namespace pitwall::identity
+
+namespace pitwall::identity {
+
+// The associated data binds each ciphertext to its row and purpose: it cannot be moved to another
+// member, provider or token kind.
+std::string Providers::aad(std::int64_t user_id, std::string_view provider, std::string_view which) {
+    return "user:" + std::to_string(user_id) + ":" + std::string(provider) + ":" + std::string(which);
+}
+
+Result<std::string> Providers::access_token(Provider p, std::int64_t user_id, std::chrono::seconds margin) {
+    if (!cipher_)
+        return Error(ErrorKind::unavailable, "auth.provider_not_configured",
+                     {{"provider", std::string(provider_name(p))}});
+    const auto name = provider_name(p);
+    const std::string lock = "pw:lock:refresh:" + std::string(name) + ":" + std::to_string(user_id);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.auth.provider_timeout_s * 2);
+    for (;;) {
+        auto account = users_.link(user_id, name);
+        if (!account) return account.error();
+        if (!*account)
+            return Error(ErrorKind::not_found, "auth.not_linked", {{"provider", std::string(name)}});
+        if ((*account)->status == "expired")
+            return Error(ErrorKind::unauthorized, "auth.link_expired", {{"provider", std::string(name)}});
+        const auto now = clock_.now_ms();
+        const bool fresh =
+            (*account)->access_expires_at == 0 ||
+            (*account)->access_expires_at > now + std::chrono::duration_cast<Millis>(margin).count();
+        if (fresh) return cipher_->decrypt((*account)->access_token, aad(user_id, name, "access"));
+
+        const std::string owner = std::to_string(user_id) + ":" + std::to_string(now) + ":" +
+                                  std::to_string(reinterpret_cast<std::uintptr_t>(this));
+        auto acquired =
+            kv_.set_if_absent(lock, owner, std::chrono::seconds(config_.auth.provider_timeout_s * 2));
+        if (!acquired) return acquired.error();
+        if (*acquired) {
+            auto token = refresh_locked(p, user_id, margin);
+            (void)kv_.compare_and_delete(lock, owner);
+            return token;
+        }
+        // Another caller (maybe on another node) is refreshing: wait for its result.
+        if (std::chrono::steady_clock::now() > deadline)
+            return Error(ErrorKind::unavailable, "auth.provider_unavailable");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+Result<std::string> Providers::refresh_locked(Provider p, std::int64_t user_id, std::chrono::seconds margin) {
+    const auto name = provider_name(p);
+    // Re-read under the lock: the previous holder may have refreshed a moment ago.
+    auto account = users_.link(user_id, name);
+    if (!account) return account.error();
+    if (!*account) return Error(ErrorKind::not_found, "auth.not_linked", {{"provider", std::string(name)}});
+    if ((*account)->access_expires_at > clock_.now_ms() + std::chrono::duration_cast<Millis>(margin).count())
+        return cipher_->decrypt((*account)->access_token, aad(user_id, name, "access"));
+    auto refresh = cipher_->decrypt((*account)->refresh_token, aad(user_id, name, "refresh"));
+    if (!refresh) return refresh.error();
+
+    std::vector<std::pair<std::string, std::string>> form{{"grant_type", "refresh_token"},
+                                                          {"refresh_token", *refresh}};
+    std::string token_url;
+    if (p == Provider::iracing) {
+        form.emplace_back("client_id", config_.iracing.client_id);
+        if (!config_.iracing.client_secret.empty())
+            form.emplace_back("client_secret",
+                              auth::mask_secret(config_.iracing.client_secret, config_.iracing.client_id));
+        token_url = config_.iracing.token_url;
+    } else {
+        auto metadata = garage61_metadata();
+        if (!metadata) return metadata.error();
+        form.emplace_back("client_id", config_.garage61.client_id);
+        form.emplace_back("client_secret", config_.garage61.client_secret);
+        token_url = (*metadata)->token_endpoint;
+    }
+    auto tokens = request_tokens(*client_, token_url, form, clock_);
+    if (!tokens) {
+        if (tokens.error().code == "auth.token_refused") {
+            LinkedAccount expired = **account;
+            expired.status = "expired";
+            (void)users_.save_link(user_id, expired);
+            return Error(ErrorKind::unauthorized, "auth.link_expired", {{"provider", std::string(name)}});
+        }
+        return tokens.error();
+    }
+    if (tokens->refresh_token.empty()) tokens->refresh_token = *refresh;  // a provider that does not rotate
+    auto updated = encrypt_tokens(user_id, name, *tokens, **account);
+    if (!updated) return updated.error();
+    if (auto saved = users_.save_link(user_id, *updated); !saved) return saved.error();
+    return tokens->access_token;
 }
 
 }  // namespace pitwall::identity

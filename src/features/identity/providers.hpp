@@ -3,10 +3,12 @@
 // localized error and leaves nothing behind: no session, no link, no half-written row.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -27,6 +29,9 @@ namespace pitwall::identity {
 enum class Provider { discord, iracing, garage61 };
 [[nodiscard]] std::string_view provider_name(Provider p);
 [[nodiscard]] std::optional<Provider> parse_provider(std::string_view name);
+
+// The origins the browser is sent to for signing in and linking (for the CSP form-action directive).
+[[nodiscard]] std::vector<std::string> provider_origins(const Config& config);
 
 struct Redirect {
     std::string location;
@@ -60,6 +65,14 @@ class Providers {
 
     [[nodiscard]] std::string redirect_uri(Provider p) const;
 
+    // A usable access token of a linked iRacing/Garage61 account, refreshed first when it expires
+    // within `margin`. Refresh tokens are single-use, so one refresh per account runs at a time
+    // across every node (a KV lock); a caller that finds the lock taken waits for the new token.
+    // Errors: auth.not_linked, auth.link_expired (the provider refused the refresh token: the
+    // member must link again; the link is marked expired).
+    [[nodiscard]] Result<std::string> access_token(Provider p, std::int64_t user_id,
+                                                   std::chrono::seconds margin = std::chrono::minutes(5));
+
   private:
     [[nodiscard]] Status link_iracing(const PendingAuthorization& pending, std::string_view code);
     [[nodiscard]] Status link_garage61(const PendingAuthorization& pending, std::string_view code);
@@ -68,8 +81,14 @@ class Providers {
     [[nodiscard]] Result<LinkedAccount> encrypt_tokens(std::int64_t user_id, std::string_view provider,
                                                        const TokenSet& tokens, LinkedAccount account) const;
 
+    [[nodiscard]] Result<std::string> refresh_locked(Provider p, std::int64_t user_id,
+                                                     std::chrono::seconds margin);
+    [[nodiscard]] static std::string aad(std::int64_t user_id, std::string_view provider,
+                                         std::string_view which);
+
     const Config& config_;
     Users& users_;
+    store::Kv& kv_;
     const Clock& clock_;
     PreAuthStore preauth_;
     std::unique_ptr<auth::HttpClient> client_;

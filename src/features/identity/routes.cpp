@@ -184,6 +184,21 @@ void add_routes(http::Router& router, IdentityDeps d) {
                          return see_other("/profile");
                      }});
 
+    // "Refresh now" on the profile: renews the tokens of a linked account (the same path the
+    // token-refresh job takes, with a margin that always refreshes).
+    router.must_add(
+        {.method = Method::post,
+         .pattern = "/profile/accounts/{provider:slug}/refresh",
+         .permission = signed_in,
+         .handler = [d](Request& r) {
+             auto p = parse_provider(r.param("provider"));
+             if (!p || *p == Provider::discord)
+                 return web::error_page(d.shell, r, Error(ErrorKind::not_found, "http.not_found"));
+             auto token = d.providers.access_token(*p, r.principal.user_id, std::chrono::hours(24 * 365));
+             if (!token) return web::error_page(d.shell, r, token.error());
+             return see_other("/profile");
+         }});
+
     router.must_add(
         {.method = Method::post, .pattern = "/sign-out", .permission = signed_in, .handler = [d](Request& r) {
              if (auto s = d.sessions.destroy(r.principal.session_id); !s)

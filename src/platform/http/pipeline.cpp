@@ -52,7 +52,15 @@ Response error_response(const Request& request, int status, std::string code) {
 
 Pipeline::Pipeline(const Router& router, Metrics& metrics, const i18n::Catalog& catalog,
                    PipelineOptions options)
-    : router_(router), metrics_(metrics), catalog_(catalog), options_(options) {}
+    : router_(router), metrics_(metrics), catalog_(catalog), options_(std::move(options)) {
+    std::string form_action = "'self'";
+    for (const auto& origin : options_.form_action_origins) form_action += " " + origin;
+    content_security_policy_ =
+        "default-src 'self'; img-src 'self' data: https://cdn.discordapp.com; style-src 'self'; script-src "
+        "'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action " +
+        form_action + "; frame-ancestors 'none'";
+}
 
 void Pipeline::use(Middleware middleware) {
     middleware_.push_back(std::move(middleware));
@@ -116,12 +124,7 @@ Response Pipeline::run(Request& request, const Next& last) const {
 
     // Security headers on every response, errors included.
     auto& h = response.headers;
-    if (!h.has("Content-Security-Policy"))
-        h.set(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https://cdn.discordapp.com; style-src 'self'; "
-            "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            "frame-ancestors 'none'");
+    if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", content_security_policy_);
     h.set("X-Content-Type-Options", "nosniff");
     h.set("Referrer-Policy", "strict-origin-when-cross-origin");
     h.set("X-Frame-Options", "DENY");

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/result.hpp"
@@ -43,6 +44,9 @@ struct PipelineOptions {
     std::size_t default_max_body_bytes = 1024 * 1024;
     bool access_log = true;
     bool trust_proxy = false;  // honour X-Forwarded-For / X-Forwarded-Proto
+    // Origins a form may lead to besides 'self': sign-in and linking forms answer with a redirect to
+    // the OAuth provider, and browsers apply the CSP form-action directive to that redirect.
+    std::vector<std::string> form_action_origins;
 };
 
 struct Plan {
@@ -77,6 +81,7 @@ class Pipeline {
     Metrics& metrics_;
     const i18n::Catalog& catalog_;
     PipelineOptions options_;
+    std::string content_security_policy_;
     std::vector<Middleware> middleware_;
 };
 
