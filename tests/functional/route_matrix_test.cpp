@@ -159,3 +159,33 @@ TEST(RouteMatrix, DemoSignInExistsOnlyInDemoModeOnLoopback) {
 
 }  // namespace
 }  // namespace pitwall::testing
+
+namespace pitwall::testing {
+namespace {
+
+// The shipped example configuration names the real providers with placeholder client ids: the login
+// routes redirect there with state and PKCE, and a forged callback is refused without a session.
+TEST(ExampleConfig, LoginRedirectsToTheProviderAndForgedCallbacksAreRefused) {
+    ServerProcess server(std::map<std::string, std::string>{}, {"--config", "config/pitwall.example.toml"});
+    ASSERT_TRUE(server.started()) << server.output();
+    auto login = http_request(server.port(), "GET /auth/discord/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status_of(login), 302) << login;
+    const auto location = header_of(login, "Location").value_or("");
+    EXPECT_TRUE(location.starts_with("https://discord.com/oauth2/authorize?")) << location;
+    for (const char* part : {"client_id=your-discord-client-id", "state=", "code_challenge=", "code_challenge_method=S256",
+                             "response_type=code", "scope=identify"})
+        EXPECT_NE(location.find(part), std::string::npos) << part << " in " << location;
+    EXPECT_NE(login.find("Set-Cookie: pw_oauth="), std::string::npos);
+
+    for (const char* provider : {"discord", "iracing", "garage61"}) {
+        auto forged = http_request(server.port(), std::string("GET /auth/") + provider +
+                                                      "/callback?code=x&state=forged HTTP/1.1\r\nHost: t\r\n"
+                                                      "Accept-Language: tr\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(status_of(forged), 400) << provider;
+        EXPECT_NE(forged.find("Bu giriş bağlantısı geçersiz"), std::string::npos) << provider;
+        EXPECT_EQ(forged.find("pw_session="), std::string::npos) << provider;
+    }
+}
+
+}  // namespace
+}  // namespace pitwall::testing
