@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
                              .access_log = config->log.access_log,
                              .trust_proxy = config->http.trust_proxy,
                              .form_action_origins = identity::provider_origins(*config)});
-    pipeline.use(identity::access_middleware({**sql, sessions}));
+    pipeline.use(identity::access_middleware({**sql, sessions, shell}));
 
     auto listen = parse_listen_address(config->http.listen);
     http::Server server(

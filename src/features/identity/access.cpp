@@ -7,6 +7,7 @@
 #include "platform/auth/session.hpp"
 #include "platform/i18n/catalog.hpp"
 #include "platform/store/sql.hpp"
+#include "platform/web/page.hpp"
 
 namespace pitwall::identity {
 namespace {
@@ -38,7 +39,11 @@ std::string submitted_csrf(const http::Request& r) {
 }  // namespace
 
 http::Middleware access_middleware(AccessDeps deps) {
-    return [deps](http::Request& request, const http::Next& next) -> http::Response {
+    auto refuse = [deps](const http::Request& request, const Error& error) {
+        return wants_html(request) ? web::error_page(deps.shell, request, error)
+                                   : http::error_response(request, error);
+    };
+    return [deps, refuse](http::Request& request, const http::Next& next) -> http::Response {
         const auto cookies = request.headers.get("Cookie").value_or("");
         std::string new_anonymous_token;
 
@@ -100,7 +105,7 @@ http::Middleware access_middleware(AccessDeps deps) {
                 !encoding::constant_time_equal(submitted, request.principal.csrf_token)) {
                 log::event(log::Level::warn, "csrf_refused",
                            {{"id", request.request_id}, {"route", request.route}});
-                return http::error_response(request, Error(ErrorKind::forbidden, "auth.csrf"));
+                return refuse(request, Error(ErrorKind::forbidden, "auth.csrf"));
             }
         }
 

@@ -15,6 +15,9 @@ class Database;
 namespace pitwall::auth {
 class SessionStore;
 }
+namespace pitwall::web {
+struct Shell;
+}
 
 namespace pitwall::identity {
 
@@ -26,6 +29,7 @@ inline constexpr std::string_view kTimeZoneCookie = "pw_tz";
 struct AccessDeps {
     store::Database& sql;
     auth::SessionStore& sessions;
+    const web::Shell& shell;  // HTML error pages for browsers; API callers get the JSON envelope
 };
 
 [[nodiscard]] http::Middleware access_middleware(AccessDeps deps);

@@ -1,5 +1,7 @@
 #include "features/identity/routes.hpp"
 
+#include <functional>
+
 #include <boost/json.hpp>
 #include <unicode/timezone.h>
 
@@ -161,43 +163,31 @@ void add_routes(http::Router& router, IdentityDeps d) {
                          .handler = [d, p](Request& r) { return callback(d, r, p); }});
     }
 
-    router.must_add({.method = Method::post,
-                     .pattern = "/profile/accounts/{provider:slug}/link",
-                     .permission = signed_in,
-                     .handler = [d](Request& r) {
-                         auto p = parse_provider(r.param("provider"));
-                         if (!p || *p == Provider::discord)
-                             return web::error_page(d.shell, r,
-                                                    Error(ErrorKind::not_found, "http.not_found"));
-                         return begin(d, r, *p);
-                     }});
-    router.must_add({.method = Method::post,
-                     .pattern = "/profile/accounts/{provider:slug}/unlink",
-                     .permission = signed_in,
-                     .handler = [d](Request& r) {
-                         auto p = parse_provider(r.param("provider"));
-                         if (!p || *p == Provider::discord)
-                             return web::error_page(d.shell, r,
-                                                    Error(ErrorKind::not_found, "http.not_found"));
-                         if (auto s = d.providers.unlink(*p, r.principal.user_id); !s)
-                             return web::error_page(d.shell, r, s.error());
-                         return see_other("/profile");
-                     }});
-
-    // "Refresh now" on the profile: renews the tokens of a linked account (the same path the
-    // token-refresh job takes, with a margin that always refreshes).
-    router.must_add(
-        {.method = Method::post,
-         .pattern = "/profile/accounts/{provider:slug}/refresh",
-         .permission = signed_in,
-         .handler = [d](Request& r) {
-             auto p = parse_provider(r.param("provider"));
-             if (!p || *p == Provider::discord)
-                 return web::error_page(d.shell, r, Error(ErrorKind::not_found, "http.not_found"));
-             auto token = d.providers.access_token(*p, r.principal.user_id, std::chrono::hours(24 * 365));
-             if (!token) return web::error_page(d.shell, r, token.error());
-             return see_other("/profile");
-         }});
+    // The member's own linked accounts: POST /profile/accounts/{provider}/{link|unlink|refresh}.
+    auto account_action = [&](const std::string& action, std::function<Response(Request&, Provider)> act) {
+        router.must_add({.method = Method::post,
+                         .pattern = "/profile/accounts/{provider:slug}/" + action,
+                         .permission = signed_in,
+                         .handler = [d, act](Request& r) {
+                             auto p = parse_provider(r.param("provider"));
+                             if (!p || *p == Provider::discord)
+                                 return web::error_page(d.shell, r,
+                                                        Error(ErrorKind::not_found, "http.not_found"));
+                             return act(r, *p);
+                         }});
+    };
+    account_action("link", [d](Request& r, Provider p) { return begin(d, r, p); });
+    account_action("unlink", [d](Request& r, Provider p) {
+        if (auto s = d.providers.unlink(p, r.principal.user_id); !s)
+            return web::error_page(d.shell, r, s.error());
+        return see_other("/profile");
+    });
+    // "Refresh now": renews the tokens (the token-refresh job's path, with a margin that always refreshes).
+    account_action("refresh", [d](Request& r, Provider p) {
+        auto token = d.providers.access_token(p, r.principal.user_id, std::chrono::hours(24 * 365));
+        if (!token) return web::error_page(d.shell, r, token.error());
+        return see_other("/profile");
+    });
 
     router.must_add(
         {.method = Method::post, .pattern = "/sign-out", .permission = signed_in, .handler = [d](Request& r) {
