@@ -146,6 +146,7 @@ const std::vector<Field>& schema() {
             text("garage61.jwks_url", garage61, &Garage61Config::jwks_url),
             text("garage61.api_base", garage61, &Garage61Config::api_base),
             secret("secrets.token_key", secrets, &SecretsConfig::token_key),
+            secret("secrets.token_key_previous", secrets, &SecretsConfig::token_key_previous),
             secret("secrets.cron_secret", secrets, &SecretsConfig::cron_secret),
             secret("secrets.bridge_secret", secrets, &SecretsConfig::bridge_secret),
         };

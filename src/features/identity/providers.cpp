@@ -97,7 +97,10 @@ Providers::Providers(const Config& config, Users& users, store::Kv& kv, const Cl
           .total_timeout = std::chrono::seconds(config.auth.provider_timeout_s),
           .max_response_bytes = 1024 * 1024})) {
     if (!config.secrets.token_key.empty()) {
-        auto cipher = auth::TokenCipher::create({.id = "", .secret = config.secrets.token_key});
+        std::vector<auth::TokenKey> previous;
+        if (!config.secrets.token_key_previous.empty())
+            previous.push_back({.id = "", .secret = config.secrets.token_key_previous});
+        auto cipher = auth::TokenCipher::create({.id = "", .secret = config.secrets.token_key}, previous);
         if (cipher)
             cipher_ = std::make_unique<auth::TokenCipher>(std::move(*cipher));
         else
