@@ -1,5 +1,6 @@
 #include "features/demo/seed.hpp"
 
+#include <algorithm>
 #include <array>
 #include <random>
 #include <string>
@@ -32,6 +33,28 @@ constexpr std::array<const char*, 30> kFirst{
     "Mert",  "Ece",  "Kaan", "Deniz", "Zeynep", "Emre",  "Selin", "Can",   "Oliver", "Amelia",
     "Lukas", "Mia",  "Noah", "Ava",   "Lucas",  "Sofia", "Ethan", "Chloe", "Mateo",  "Lara",
     "Kenji", "Yuki", "Jack", "Isla",  "Arda",   "Ilgın", "Tomás", "Ana",   "Felix",  "Hana"};
+constexpr store::Statement kInsertRating{
+    "demo.insert_rating",
+    "INSERT INTO member_ratings (user_id, category, irating, safety_rating, license_class, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6)"};
+constexpr store::Statement kInsertUserReturning{"demo.insert_user_id",
+                                                "SELECT id FROM users WHERE discord_id = $1"};
+
+// iRating of a club-level endurance team: most drivers 1500-3500, a few aliens, a few rookies.
+std::int64_t demo_irating(std::mt19937& rng) {
+    std::lognormal_distribution<double> dist(7.75, 0.35);  // median ~2300
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(dist(rng)), 700, 7500);
+}
+
+// Licence class follows experience; fast drivers are rarely below B.
+std::string demo_class(std::int64_t irating, std::mt19937& rng) {
+    const int roll = static_cast<int>(rng() % 100);
+    if (irating > 3500) return roll < 85 ? "A" : "P";
+    if (irating > 2200) return roll < 60 ? "A" : "B";
+    if (irating > 1400) return roll < 50 ? "B" : "C";
+    return roll < 70 ? "C" : "D";
+}
+
 constexpr std::array<const char*, 20> kLast{
     "Yılmaz", "Demir",  "Kaya", "Şahin",  "Çelik",  "Smith",  "Brown", "Müller",  "Schulz", "Silva",
     "Santos", "Tanaka", "Sato", "Walker", "Taylor", "Öztürk", "Aydın", "Johnson", "Moreau", "Rossi"};
@@ -56,6 +79,15 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
                                                     std::int64_t{role == "guest" ? 0 : 1},
                                                     std::string(zone.locale), std::string(zone.name), now});
             if (!inserted) return inserted.error();
+            auto id = c.execute(kInsertUserReturning, {std::string("demo-") + std::to_string(100000 + i)});
+            if (!id) return id.error();
+            for (const char* category : {"sports_car", "formula_car"}) {
+                const std::int64_t irating = demo_irating(rng);
+                const double safety = 1.0 + static_cast<double>(rng() % 400) / 100.0;  // 1.00 .. 4.99
+                auto rated = c.execute(kInsertRating, {id->first().int64(0), std::string(category), irating,
+                                                       safety, demo_class(irating, rng), now});
+                if (!rated) return rated.error();
+            }
             ++created;
         }
         return {};

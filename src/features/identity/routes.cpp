@@ -3,6 +3,7 @@
 #include <functional>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <unicode/timezone.h>
 
 #include "features/identity/access.hpp"
@@ -257,6 +258,11 @@ void add_routes(http::Router& router, IdentityDeps d) {
                      {"name", u.display_name},
                      {"role", auth::role_name(u.role)},
                      {"time_zone", u.time_zone},
+                     {"irating", u.irating},
+                     {"license", u.license_class.empty()
+                                     ? std::string()
+                                     : fmt::format("{} {:.2f}", u.license_class, u.safety_rating)},
+                     {"license_class", u.license_class},
                      {"local_time", r.catalog->text(r.locale, "members.local_time",
                                                     {{"now", i18n::DateTime{now}}}, u.time_zone)}});
              }

@@ -41,7 +41,10 @@ constexpr Statement kRoster{
     "identity.roster",
     "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, global_name, username), site_role, "
     "locale, "
-    "time_zone, guild_member FROM users ORDER BY COALESCE(nickname, global_name, username)"};
+    "time_zone, guild_member, COALESCE(r.irating, 0), COALESCE(r.safety_rating, 0), "
+    "COALESCE(r.license_class, '') "
+    "FROM users LEFT JOIN member_ratings r ON r.user_id = users.id AND r.category = 'sports_car' "
+    "ORDER BY COALESCE(r.irating, 0) DESC, COALESCE(nickname, global_name, username)"};
 constexpr Statement kSetLocale{
     "identity.set_locale",
     "UPDATE users SET preferred_locale = $2, locale = $2, updated_at = $3 WHERE id = $1"};
@@ -199,7 +202,13 @@ Result<std::vector<User>> Users::roster() {
     auto rows = db_.execute(kRoster);
     if (!rows) return rows.error();
     std::vector<User> out;
-    for (const auto& r : rows->rows) out.push_back(user_from(r));
+    for (const auto& r : rows->rows) {
+        auto user = user_from(r);
+        user.irating = r.int64(8);
+        user.safety_rating = r.real(9);
+        user.license_class = r.text(10);
+        out.push_back(std::move(user));
+    }
     return out;
 }
 

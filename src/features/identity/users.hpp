@@ -46,6 +46,10 @@ struct User {
     std::string locale;
     std::string time_zone;
     bool guild_member = false;
+    // Sports car rating (the endurance category); 0 / empty when not synced yet.
+    std::int64_t irating = 0;
+    double safety_rating = 0;
+    std::string license_class;
 };
 
 struct LinkedAccount {
