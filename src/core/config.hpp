@@ -93,10 +93,10 @@ struct Garage61Config : ProviderConfig {
 };
 
 struct SecretsConfig {
-    std::string token_key;      // AES-256-GCM key for OAuth tokens at rest
+    std::string token_key;           // AES-256-GCM key for OAuth tokens at rest
     std::string token_key_previous;  // the key before the last rotation: decrypts, never encrypts
-    std::string cron_secret;    // bearer secret of POST /api/cron/{job}
-    std::string bridge_secret;  // HMAC key of the bot bridge handshake
+    std::string cron_secret;         // bearer secret of POST /api/cron/{job}
+    std::string bridge_secret;       // HMAC key of the bot bridge handshake
 };
 
 struct Config {

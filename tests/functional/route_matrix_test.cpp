@@ -168,12 +168,13 @@ namespace {
 TEST(ExampleConfig, LoginRedirectsToTheProviderAndForgedCallbacksAreRefused) {
     ServerProcess server(std::map<std::string, std::string>{}, {"--config", "config/pitwall.example.toml"});
     ASSERT_TRUE(server.started()) << server.output();
-    auto login = http_request(server.port(), "GET /auth/discord/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    auto login = http_request(server.port(),
+                              "GET /auth/discord/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status_of(login), 302) << login;
     const auto location = header_of(login, "Location").value_or("");
     EXPECT_TRUE(location.starts_with("https://discord.com/oauth2/authorize?")) << location;
-    for (const char* part : {"client_id=your-discord-client-id", "state=", "code_challenge=", "code_challenge_method=S256",
-                             "response_type=code", "scope=identify"})
+    for (const char* part : {"client_id=your-discord-client-id", "state=", "code_challenge=",
+                             "code_challenge_method=S256", "response_type=code", "scope=identify"})
         EXPECT_NE(location.find(part), std::string::npos) << part << " in " << location;
     EXPECT_NE(login.find("Set-Cookie: pw_oauth="), std::string::npos);
 
