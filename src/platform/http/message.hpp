@@ -60,8 +60,9 @@ struct Request {
     std::string locale = "en";
     std::string time_zone = "UTC";  // the viewer's: member setting, else the pw_tz cookie, else UTC
     const i18n::Catalog* catalog = nullptr;
-    std::string route;                                        // the matched pattern, "" when none matched
-    std::string permission;                                   // what the matched route declared
+    std::string route;       // the matched pattern, "" when none matched
+    bool immediate = false;  // the route runs on the I/O strand (see Execution)
+    std::string permission;  // what the matched route declared
     std::vector<std::pair<std::string, std::string>> params;  // path parameters by name
     Principal principal;
 

@@ -109,9 +109,12 @@ Response Pipeline::run(Request& request, const Next& last) const {
         auto accept = request.headers.get("Accept-Language");
         request.locale = catalog_.negotiate(accept.value_or(""));
 
+        // Routes that run on the I/O strand (health, metrics) skip the added middleware: it may touch
+        // the stores (sessions), which must never happen on an I/O thread.
+        const std::size_t chain = request.immediate ? 0 : middleware_.size();
         std::size_t index = 0;
         Next next = [&](Request& r) -> Response {
-            if (index < middleware_.size()) return middleware_[index++](r, next);
+            if (index < chain) return middleware_[index++](r, next);
             return last(r);
         };
         response = next(request);
@@ -155,6 +158,7 @@ Response Pipeline::handle(Request& request, const Plan& plan) const {
         // Known before the chain runs, so middleware (permissions, CSRF) can see what was matched.
         request.route = plan.match.route->pattern;
         request.permission = plan.match.route->permission;
+        request.immediate = plan.execution == Execution::immediate;
         request.params = plan.match.params;
     }
     return run(request, [&](Request& r) -> Response {

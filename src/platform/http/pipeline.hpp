@@ -59,7 +59,8 @@ class Pipeline {
   public:
     Pipeline(const Router& router, Metrics& metrics, const i18n::Catalog& catalog, PipelineOptions options);
 
-    // Inserted just before the router, in call order (sessions, CSRF...).
+    // Inserted just before the router, in call order (sessions, CSRF...). Not run for routes with
+    // Execution::immediate, which must stay free of store access.
     void use(Middleware middleware);
 
     // Route lookup from the request line alone.

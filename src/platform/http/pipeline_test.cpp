@@ -171,3 +171,37 @@ TEST_F(PipelineTest, ForwardedHeadersOnlyWithTrustProxy) {
 
 }  // namespace
 }  // namespace pitwall::http
+
+namespace pitwall::http {
+namespace {
+
+TEST(PipelineImmediate, AddedMiddlewareDoesNotRunForImmediateRoutes) {
+    Router router;
+    Metrics metrics;
+    auto catalog = *i18n::Catalog::from_json({{"en", "{}"}});
+    router.must_add({.method = Method::get,
+                     .pattern = "/fast",
+                     .permission = "public",
+                     .handler = [](Request&) { return Response::empty(204); },
+                     .execution = Execution::immediate});
+    router.must_add(
+        {.method = Method::get, .pattern = "/slow", .permission = "public", .handler = [](Request&) {
+             return Response::empty(204);
+         }});
+    Pipeline pipeline(router, metrics, catalog, {.access_log = false});
+    int calls = 0;
+    pipeline.use([&](Request& r, const Next& next) {
+        ++calls;
+        return next(r);
+    });
+    for (const char* target : {"/fast", "/slow"}) {
+        Request r;
+        r.target = target;
+        ASSERT_TRUE(pipeline.prepare(r));
+        EXPECT_EQ(pipeline.handle(r, pipeline.plan(r.method, r.target)).status, 204);
+    }
+    EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace pitwall::http
