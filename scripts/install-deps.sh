@@ -17,6 +17,7 @@ debian_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # servers the tests and benchmarks start on loopback
   redis-server postgresql nginx-light wrk curl
+  sqlite3                                   # the identity flow tests read the database file
   chromium                                  # browser tests (driven by npm playwright-core)
 )
 
