@@ -11,7 +11,7 @@ debian_packages=(
   # libraries (see docs/ARCHITECTURE.md for why each one)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libcurl4-openssl-dev
-  libsqlite3-dev libpqxx-dev libpq-dev libhiredis-dev
+  libsqlite3-dev libpq-dev libhiredis-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libicu-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev
