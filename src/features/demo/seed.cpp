@@ -15,7 +15,7 @@ constexpr store::Statement kInsertUser{
     "demo.insert_user",
     "INSERT INTO users (discord_id, username, global_name, avatar, site_role, granted_role, guild_member, "
     "locale, "
-    "time_zone, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $4, $5, $6, $7, $8, $8)"};
+    "time_zone, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $4, $5, $6, $7, $8, $8) RETURNING id"};
 
 struct Zone {
     const char* name;
@@ -37,8 +37,6 @@ constexpr store::Statement kInsertRating{
     "demo.insert_rating",
     "INSERT INTO member_ratings (user_id, category, irating, safety_rating, license_class, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6)"};
-constexpr store::Statement kInsertUserReturning{"demo.insert_user_id",
-                                                "SELECT id FROM users WHERE discord_id = $1"};
 
 // iRating of a club-level endurance team: most drivers 1500-3500, a few aliens, a few rookies.
 std::int64_t demo_irating(std::mt19937& rng) {
@@ -79,13 +77,11 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
                                                     std::int64_t{role == "guest" ? 0 : 1},
                                                     std::string(zone.locale), std::string(zone.name), now});
             if (!inserted) return inserted.error();
-            auto id = c.execute(kInsertUserReturning, {std::string("demo-") + std::to_string(100000 + i)});
-            if (!id) return id.error();
             for (const char* category : {"sports_car", "formula_car"}) {
                 const std::int64_t irating = demo_irating(rng);
                 const double safety = 1.0 + static_cast<double>(rng() % 400) / 100.0;  // 1.00 .. 4.99
-                auto rated = c.execute(kInsertRating, {id->first().int64(0), std::string(category), irating,
-                                                       safety, demo_class(irating, rng), now});
+                auto rated = c.execute(kInsertRating, {inserted->first().int64(0), std::string(category),
+                                                       irating, safety, demo_class(irating, rng), now});
                 if (!rated) return rated.error();
             }
             ++created;

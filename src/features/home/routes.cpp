@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include "core/log.hpp"
 #include "platform/http/pipeline.hpp"
 #include "platform/http/router.hpp"
 #include "platform/i18n/catalog.hpp"

@@ -21,11 +21,6 @@ Error bad_state() {
     return Error(ErrorKind::invalid_input, "auth.bad_state");
 }
 
-std::string string_field(const boost::json::object& o, std::string_view name) {
-    const auto* v = o.if_contains(name);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 std::int64_t int_field(const boost::json::object& o, std::string_view name) {
     const auto* v = o.if_contains(name);
     if (!v) return 0;
@@ -73,13 +68,12 @@ Result<PendingAuthorization> PreAuthStore::finish(std::string_view provider, std
     auto value = boost::json::parse(**raw, ec);
     if (ec || !value.is_object()) return bad_state();
     const auto& o = value.get_object();
-    if (string_field(o, "provider") != provider) return bad_state();
-    if (!encoding::constant_time_equal(string_field(o, "binder"),
+    if (json_text(o, "provider") != provider) return bad_state();
+    if (!encoding::constant_time_equal(json_text(o, "binder"),
                                        encoding::hex(encoding::sha256(binder_cookie))))
         return bad_state();
-    return PendingAuthorization{std::string(provider),        std::string(state),
-                                string_field(o, "verifier"),  string_field(o, "nonce"),
-                                string_field(o, "return_to"), int_field(o, "user_id")};
+    return PendingAuthorization{std::string(provider), std::string(state),        json_text(o, "verifier"),
+                                json_text(o, "nonce"), json_text(o, "return_to"), int_field(o, "user_id")};
 }
 
 std::string with_query(std::string_view base,
@@ -108,17 +102,17 @@ Result<TokenSet> request_tokens(const auth::HttpClient& client, std::string_view
     auto value = boost::json::parse(response->body, ec);
     if (response->status >= 400 || ec || !value.is_object()) {
         std::string reason =
-            !ec && value.is_object() ? string_field(value.get_object(), "error") : "unparseable";
+            !ec && value.is_object() ? json_text(value.get_object(), "error") : "unparseable";
         log::warn("token endpoint refused the grant: status {} error {}", response->status,
                   reason.substr(0, 64));
         return Error(ErrorKind::invalid_input, "auth.token_refused");
     }
     const auto& o = value.get_object();
     TokenSet t;
-    t.access_token = string_field(o, "access_token");
-    t.refresh_token = string_field(o, "refresh_token");
-    t.id_token = string_field(o, "id_token");
-    t.scope = string_field(o, "scope");
+    t.access_token = json_text(o, "access_token");
+    t.refresh_token = json_text(o, "refresh_token");
+    t.id_token = json_text(o, "id_token");
+    t.scope = json_text(o, "scope");
     const auto now = clock.now_ms();
     if (auto expires = int_field(o, "expires_in"); expires > 0) t.expires_at_ms = now + expires * 1000;
     if (auto expires = int_field(o, "refresh_token_expires_in"); expires > 0)
@@ -147,6 +141,19 @@ std::string safe_return_path(std::string_view requested) {
         requested.find_first_of("\r\n\t") != std::string_view::npos)
         return "/";
     return std::string(requested);
+}
+
+}  // namespace pitwall::identity
+
+namespace pitwall::identity {
+
+std::string json_text(const boost::json::object& o, std::string_view name) {
+    const auto* v = o.if_contains(name);
+    if (!v) return {};
+    if (v->is_string()) return std::string(v->get_string());
+    if (v->is_int64()) return std::to_string(v->get_int64());
+    if (v->is_uint64()) return std::to_string(v->get_uint64());
+    return {};
 }
 
 }  // namespace pitwall::identity

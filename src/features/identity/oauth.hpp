@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
@@ -80,6 +82,10 @@ struct TokenSet {
 // GET with a bearer token; the JSON body on 2xx. 404 -> nullopt; other failures as above.
 [[nodiscard]] Result<std::optional<std::string>> get_json(const auth::HttpClient& client,
                                                           std::string_view url, std::string_view bearer);
+
+// A provider JSON field as text: strings as they are, integers in decimal (ids arrive as either);
+// "" when absent or of another type.
+[[nodiscard]] std::string json_text(const boost::json::object& o, std::string_view name);
 
 // A local path to return to after sign-in; anything else (absolute URLs, //host, backslashes) -> "/".
 [[nodiscard]] std::string safe_return_path(std::string_view requested);

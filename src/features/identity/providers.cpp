@@ -20,15 +20,6 @@ constexpr std::string_view kDiscordScopes = "identify guilds.members.read";
 constexpr std::string_view kIracingScopes = "iracing.auth iracing.profile";
 constexpr std::string_view kGarage61Scopes = "openid profile driving_data";
 
-std::string text(const boost::json::object& o, std::string_view name) {
-    const auto* v = o.if_contains(name);
-    if (!v) return {};
-    if (v->is_string()) return std::string(v->get_string());
-    if (v->is_int64()) return std::to_string(v->get_int64());
-    if (v->is_uint64()) return std::to_string(v->get_uint64());
-    return {};
-}
-
 Result<boost::json::object> parse_object(std::string_view body) {
     boost::system::error_code ec;
     auto v = boost::json::parse(body, ec);
@@ -188,8 +179,8 @@ Result<SignedIn> Providers::complete_sign_in(std::string_view code, std::string_
     if (!*me) return Error(ErrorKind::unavailable, "auth.provider_unavailable", {}, "users/@me 404");
     auto user = parse_object(**me);
     if (!user) return user.error();
-    DiscordProfile profile{text(*user, "id"), text(*user, "username"), text(*user, "global_name"),
-                           text(*user, "avatar")};
+    DiscordProfile profile{json_text(*user, "id"), json_text(*user, "username"),
+                           json_text(*user, "global_name"), json_text(*user, "avatar")};
     if (profile.id.empty() || profile.id.size() > 32)
         return Error(ErrorKind::unavailable, "auth.provider_unavailable");
 
@@ -203,7 +194,7 @@ Result<SignedIn> Providers::complete_sign_in(std::string_view code, std::string_
             auto m = parse_object(**member);
             if (!m) return m.error();
             membership.member = true;
-            membership.nickname = text(*m, "nick");
+            membership.nickname = json_text(*m, "nick");
             if (const auto* roles = m->if_contains("roles"); roles && roles->is_array())
                 for (const auto& r : roles->get_array())
                     if (r.is_string()) membership.role_ids.emplace_back(r.get_string());
@@ -266,8 +257,8 @@ Status Providers::link_iracing(const PendingAuthorization& pending, std::string_
     auto profile = parse_object(**profile_body);
     if (!profile) return profile.error();
     LinkedAccount account;
-    account.subject = text(*profile, "iracing_cust_id");
-    account.display_name = text(*profile, "iracing_name");
+    account.subject = json_text(*profile, "iracing_cust_id");
+    account.display_name = json_text(*profile, "iracing_name");
     if (account.subject.empty())
         return Error(ErrorKind::unavailable, "auth.provider_unavailable", {}, "no cust_id");
     auto encrypted = encrypt_tokens(pending.user_id, "iracing", *tokens, std::move(account));
@@ -356,8 +347,8 @@ Status Providers::link_garage61(const PendingAuthorization& pending, std::string
     if (account.slug.empty() && !(*metadata)->userinfo_endpoint.empty()) {
         auto info = get_json(*client_, (*metadata)->userinfo_endpoint, tokens->access_token);
         if (info && *info)
-            if (auto o = parse_object(**info); o && !text(*o, "preferred_username").empty()) {
-                account.slug = text(*o, "preferred_username");
+            if (auto o = parse_object(**info); o && !json_text(*o, "preferred_username").empty()) {
+                account.slug = json_text(*o, "preferred_username");
                 account.slug_source = "userinfo";
             }
     }
@@ -366,14 +357,14 @@ Status Providers::link_garage61(const PendingAuthorization& pending, std::string
     if (!*me_body) return Error(ErrorKind::unavailable, "auth.provider_unavailable", {}, "/me 404");
     auto me = parse_object(**me_body);
     if (!me) return me.error();
-    account.subject = text(*me, "id");  // the stable subject; the slug may change
+    account.subject = json_text(*me, "id");  // the stable subject; the slug may change
     if (account.subject.empty())
         return Error(ErrorKind::unavailable, "auth.provider_unavailable", {}, "/me without id");
-    if (account.slug.empty() && !text(*me, "slug").empty()) {
-        account.slug = text(*me, "slug");
+    if (account.slug.empty() && !json_text(*me, "slug").empty()) {
+        account.slug = json_text(*me, "slug");
         account.slug_source = "me";
     }
-    account.display_name = (text(*me, "firstName") + " " + text(*me, "lastName"));
+    account.display_name = (json_text(*me, "firstName") + " " + json_text(*me, "lastName"));
     if (account.display_name == " ") account.display_name = account.slug;
     auto encrypted = encrypt_tokens(pending.user_id, "garage61", *tokens, std::move(account));
     if (!encrypted) return encrypted.error();
