@@ -85,7 +85,8 @@ const std::vector<Field>& schema() {
         In<DiscordConfig> discord{&Config::discord};
         In<IracingConfig> iracing{&Config::iracing};
         In<Garage61Config> garage61{&Config::garage61};
-        return std::vector<Field>{
+        In<SyncConfig> sync{&Config::sync};
+        auto fields = std::vector<Field>{
             text("data_dir", &Config::data_dir),
             text("locales_dir", &Config::locales_dir),
             boolean("demo", &Config::demo),
@@ -130,6 +131,9 @@ const std::vector<Field>& schema() {
             text("discord.token_url", discord, &DiscordConfig::token_url),
             text("discord.api_base", discord, &DiscordConfig::api_base),
             text("discord.guild_id", discord, &DiscordConfig::guild_id),
+            secret("discord.bot_token", discord, &DiscordConfig::bot_token),
+            integer("discord.rate_limit", discord, &DiscordConfig::rate_limit, 1, 10'000),
+            integer("discord.rate_window_s", discord, &DiscordConfig::rate_window_s, 1, 3600),
             text("iracing.client_id", iracing, &IracingConfig::client_id),
             secret("iracing.client_secret", iracing, &IracingConfig::client_secret),
             text("iracing.authorize_url", iracing, &IracingConfig::authorize_url),
@@ -137,6 +141,14 @@ const std::vector<Field>& schema() {
             text("iracing.api_base", iracing, &IracingConfig::api_base),
             text("iracing.profile_url", iracing, &IracingConfig::profile_url),
             text("iracing.revoke_url", iracing, &IracingConfig::revoke_url),
+            text("iracing.service_username", iracing, &IracingConfig::service_username),
+            secret("iracing.service_password", iracing, &IracingConfig::service_password),
+            integer("iracing.rate_limit", iracing, &IracingConfig::rate_limit, 1, 100'000),
+            integer("iracing.rate_window_s", iracing, &IracingConfig::rate_window_s, 1, 3600),
+            integer("iracing.maintenance_backoff_s", iracing, &IracingConfig::maintenance_backoff_s, 1,
+                    86'400),
+            integer("iracing.league_id", iracing, &IracingConfig::league_id, 0, 1'000'000'000),
+            integer("iracing.league_season_id", iracing, &IracingConfig::league_season_id, 0, 1'000'000'000),
             text("garage61.client_id", garage61, &Garage61Config::client_id),
             secret("garage61.client_secret", garage61, &Garage61Config::client_secret),
             text("garage61.issuer", garage61, &Garage61Config::issuer),
@@ -145,18 +157,39 @@ const std::vector<Field>& schema() {
             text("garage61.userinfo_url", garage61, &Garage61Config::userinfo_url),
             text("garage61.jwks_url", garage61, &Garage61Config::jwks_url),
             text("garage61.api_base", garage61, &Garage61Config::api_base),
+            integer("garage61.rate_limit", garage61, &Garage61Config::rate_limit, 1, 100'000),
+            integer("garage61.rate_window_s", garage61, &Garage61Config::rate_window_s, 1, 3600),
+            boolean("sync.scheduler", sync, &SyncConfig::scheduler),
+            text("sync.node_id", sync, &SyncConfig::node_id),
+            integer("sync.leader_ttl_s", sync, &SyncConfig::leader_ttl_s, 2, 3600),
+            integer("sync.tick_ms", sync, &SyncConfig::tick_ms, 50, 60'000),
+            integer("sync.max_concurrent", sync, &SyncConfig::max_concurrent, 1, 32),
+            integer("sync.job_timeout_s", sync, &SyncConfig::job_timeout_s, 1, 86'400),
+            integer("sync.keep_runs_days", sync, &SyncConfig::keep_runs_days, 1, 3650),
+            integer("sync.http_timeout_s", sync, &SyncConfig::http_timeout_s, 1, 600),
             secret("secrets.token_key", secrets, &SecretsConfig::token_key),
             secret("secrets.token_key_previous", secrets, &SecretsConfig::token_key_previous),
             secret("secrets.cron_secret", secrets, &SecretsConfig::cron_secret),
             secret("secrets.bridge_secret", secrets, &SecretsConfig::bridge_secret),
         };
+        // jobs.<name>: one schedule per sync job (validated as cron by the scheduler at start-up).
+        static std::vector<std::string> job_keys;
+        for (const auto& job : job_defaults()) job_keys.push_back("jobs." + std::string(job.name));
+        for (std::size_t i = 0; i < job_keys.size(); ++i) {
+            const std::string name(job_defaults()[i].name);
+            fields.push_back(Field{.key = job_keys[i], .type = Type::string, .string_ref = [name](Config& c) {
+                                       return &c.sync.schedules[name];
+                                   }});
+        }
+        return fields;
     }();
     return fields;
 }
 
 std::string env_name(std::string_view key) {
     std::string out = "PITWALL_";
-    for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : key)
+        out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -335,6 +368,28 @@ Status validate(const Config& c) {
 
 }  // namespace
 
+const std::vector<JobDefault>& job_defaults() {
+    // Spread over the hour so the team's jobs do not all wake at minute 0; upstream budgets are
+    // 240 iRacing requests per minute and a small Garage61 bucket.
+    static const std::vector<JobDefault> jobs{
+        {"iracing-members", "*/30 * * * *"},
+        {"iracing-irating-history", "15 4 * * *"},
+        {"iracing-recent-races", "5 */2 * * *"},
+        {"iracing-weekly-schedule", "20 0 * * *"},
+        {"iracing-league-results", "40 */6 * * *"},
+        {"garage61-laps", "25 */3 * * *"},
+        {"garage61-cars", "45 3 * * *"},
+        {"subscription-audit", "50 5 * * *"},
+        {"discord-role-sync", "*/15 * * * *"},
+        {"cache-warm", "*/10 * * * *"},
+        {"stint-reminders", "* * * * *"},
+        {"dm-queue-sweeper", "* * * * *"},
+        {"token-refresh", "*/5 * * * *"},
+        {"housekeeping", "30 2 * * *"},
+    };
+    return jobs;
+}
+
 Result<ListenAddress> parse_listen_address(std::string_view text) {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos || colon == 0)
@@ -351,6 +406,7 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
 
 Result<Config> parse_config_text(std::string_view toml_text, const ConfigSources& sources) {
     Config config;
+    for (const auto& job : job_defaults()) config.sync.schedules[std::string(job.name)] = job.schedule;
     if (!toml_text.empty()) {
         toml::table table;
         try {

@@ -79,17 +79,44 @@ struct ProviderConfig {
 
 struct DiscordConfig : ProviderConfig {
     std::string guild_id;
+    std::string bot_token;         // secret: the bot's token, for guild member lists (discord-role-sync)
+    std::int64_t rate_limit = 40;  // REST requests per window the server allows itself
+    std::int64_t rate_window_s = 1;
 };
 
 struct IracingConfig : ProviderConfig {
     std::string profile_url;
     std::string revoke_url;
+    // The team's service account (password_limited grant) for background sync of public data.
+    std::string service_username;
+    std::string service_password;   // secret
+    std::int64_t rate_limit = 240;  // /data requests per window (x-ratelimit-limit corrects it)
+    std::int64_t rate_window_s = 60;
+    std::int64_t maintenance_backoff_s = 300;  // after a 503 "Site Maintenance", calls wait this long
+    std::int64_t league_id = 0;                // the team's league (iracing-league-results); 0: none
+    std::int64_t league_season_id = 0;
 };
 
 struct Garage61Config : ProviderConfig {
     std::string issuer;  // OpenID Connect discovery at <issuer>/.well-known/openid-configuration
     std::string userinfo_url;
     std::string jwks_url;
+    std::int64_t rate_limit = 30;  // requests per window (a continuously refilling bucket)
+    std::int64_t rate_window_s = 60;
+};
+
+// The scheduler and its sync jobs.
+struct SyncConfig {
+    bool scheduler = true;             // false: this node never runs scheduled jobs (run-now still works)
+    std::string node_id;               // empty: host name + process id
+    std::int64_t leader_ttl_s = 15;    // the leader lock lapses this long after a node dies
+    std::int64_t tick_ms = 1000;       // how often the scheduler looks at the clock
+    std::int64_t max_concurrent = 2;   // jobs running at once on one node
+    std::int64_t job_timeout_s = 600;  // per run; a job past it is told to stop
+    std::int64_t keep_runs_days = 30;  // housekeeping deletes older sync log rows
+    std::int64_t http_timeout_s = 20;  // one upstream request, redirects and link included
+    // Five-field cron expressions (UTC) per job; "off" disables a job. Keys are the job names.
+    std::map<std::string, std::string> schedules;
 };
 
 struct SecretsConfig {
@@ -123,8 +150,16 @@ struct Config {
                             "https://garage61.net",
                             "https://garage61.net/api/oauth/userinfo",
                             ""};
+    SyncConfig sync;
     SecretsConfig secrets;
 };
+
+// The sync jobs and their default schedules (UTC), in the order admins see them.
+struct JobDefault {
+    std::string_view name;
+    std::string_view schedule;
+};
+[[nodiscard]] const std::vector<JobDefault>& job_defaults();
 
 // One documented key of the schema (what `pitwall doctor` and the example file are checked against).
 struct ConfigKey {

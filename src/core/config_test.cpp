@@ -156,6 +156,20 @@ std::string read_file(const std::filesystem::path& p) {
     return ss.str();
 }
 
+TEST(Config, JobSchedulesHaveDefaultsAndOverrides) {
+    auto c = parse_config_text("[jobs]\nhousekeeping = \"off\"\n",
+                               {.environment = {{"PITWALL_JOBS_CACHE_WARM", "*/5 * * * *"}}});
+    ASSERT_TRUE(c.ok()) << c.error().code;
+    EXPECT_EQ(c->sync.schedules.size(), job_defaults().size());
+    EXPECT_EQ(c->sync.schedules.at("housekeeping"), "off");
+    EXPECT_EQ(c->sync.schedules.at("cache-warm"), "*/5 * * * *");
+    EXPECT_EQ(c->sync.schedules.at("iracing-members"), "*/30 * * * *");
+    auto unknown = parse_config_text("[jobs]\nno-such-job = \"* * * * *\"\n", {});
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, "config.unknown_key");
+    EXPECT_EQ(unknown.error().arg("key"), "jobs.no-such-job");
+}
+
 // The example file is the operator's reference: it must load, and document every key.
 TEST(Config, ExampleFileLoadsAndDocumentsEveryKey) {
     const auto path = std::filesystem::path(PITWALL_SOURCE_DIR) / "config/pitwall.example.toml";
@@ -167,7 +181,7 @@ TEST(Config, ExampleFileLoadsAndDocumentsEveryKey) {
     std::string section;
     std::istringstream lines(read_file(path));
     std::regex section_re(R"(^\s*#?\s*\[([a-z0-9_]+)\]\s*$)");
-    std::regex key_re(R"(^\s*#?\s*([a-z_]+)\s*=)");
+    std::regex key_re(R"(^\s*#?\s*([a-z0-9_-]+)\s*=)");
     for (std::string line; std::getline(lines, line);) {
         std::smatch m;
         if (std::regex_match(line, m, section_re))
