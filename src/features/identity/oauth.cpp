@@ -4,6 +4,7 @@
 #include <boost/url.hpp>
 
 #include "core/encoding.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "platform/auth/http_client.hpp"
@@ -19,15 +20,6 @@ std::string key_for(std::string_view state) {
 
 Error bad_state() {
     return Error(ErrorKind::invalid_input, "auth.bad_state");
-}
-
-std::int64_t int_field(const boost::json::object& o, std::string_view name) {
-    const auto* v = o.if_contains(name);
-    if (!v) return 0;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
-    return 0;
 }
 
 Error provider_unavailable(std::string_view host_detail) {
@@ -72,8 +64,9 @@ Result<PendingAuthorization> PreAuthStore::finish(std::string_view provider, std
     if (!encoding::constant_time_equal(json_text(o, "binder"),
                                        encoding::hex(encoding::sha256(binder_cookie))))
         return bad_state();
-    return PendingAuthorization{std::string(provider), std::string(state),        json_text(o, "verifier"),
-                                json_text(o, "nonce"), json_text(o, "return_to"), int_field(o, "user_id")};
+    return PendingAuthorization{std::string(provider),     std::string(state),
+                                json_text(o, "verifier"),  json_text(o, "nonce"),
+                                json_text(o, "return_to"), json::integer_or(o, "user_id", 0)};
 }
 
 std::string with_query(std::string_view base,
@@ -85,40 +78,6 @@ std::string with_query(std::string_view base,
     boost::urls::url url(*parsed);
     for (const auto& [k, v] : params) url.params().append({k, v});
     return std::string(url.buffer());
-}
-
-Result<TokenSet> request_tokens(const auth::HttpClient& client, std::string_view token_url,
-                                const std::vector<std::pair<std::string, std::string>>& form,
-                                const Clock& clock) {
-    auto response = client.request(
-        {.method = "POST",
-         .url = std::string(token_url),
-         .headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
-         .body = auth::form_encode(form)});
-    if (!response) return provider_unavailable(response.error().code);
-    if (response->status >= 500)
-        return provider_unavailable("token endpoint status " + std::to_string(response->status));
-    boost::system::error_code ec;
-    auto value = boost::json::parse(response->body, ec);
-    if (response->status >= 400 || ec || !value.is_object()) {
-        std::string reason =
-            !ec && value.is_object() ? json_text(value.get_object(), "error") : "unparseable";
-        log::warn("token endpoint refused the grant: status {} error {}", response->status,
-                  reason.substr(0, 64));
-        return Error(ErrorKind::invalid_input, "auth.token_refused");
-    }
-    const auto& o = value.get_object();
-    TokenSet t;
-    t.access_token = json_text(o, "access_token");
-    t.refresh_token = json_text(o, "refresh_token");
-    t.id_token = json_text(o, "id_token");
-    t.scope = json_text(o, "scope");
-    const auto now = clock.now_ms();
-    if (auto expires = int_field(o, "expires_in"); expires > 0) t.expires_at_ms = now + expires * 1000;
-    if (auto expires = int_field(o, "refresh_token_expires_in"); expires > 0)
-        t.refresh_expires_at_ms = now + expires * 1000;
-    if (t.access_token.empty()) return Error(ErrorKind::invalid_input, "auth.token_refused");
-    return t;
 }
 
 Result<std::optional<std::string>> get_json(const auth::HttpClient& client, std::string_view url,
@@ -148,12 +107,7 @@ std::string safe_return_path(std::string_view requested) {
 namespace pitwall::identity {
 
 std::string json_text(const boost::json::object& o, std::string_view name) {
-    const auto* v = o.if_contains(name);
-    if (!v) return {};
-    if (v->is_string()) return std::string(v->get_string());
-    if (v->is_int64()) return std::to_string(v->get_int64());
-    if (v->is_uint64()) return std::to_string(v->get_uint64());
-    return {};
+    return json::text(o, name);
 }
 
 }  // namespace pitwall::identity

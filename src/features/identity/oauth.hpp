@@ -18,6 +18,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "platform/auth/token_request.hpp"
 
 namespace pitwall::store {
 class Kv;
@@ -64,20 +65,8 @@ class PreAuthStore {
 [[nodiscard]] std::string with_query(std::string_view base,
                                      const std::vector<std::pair<std::string, std::string>>& params);
 
-struct TokenSet {
-    std::string access_token;
-    std::string refresh_token;
-    std::string id_token;
-    std::string scope;
-    std::int64_t expires_at_ms = 0;
-    std::int64_t refresh_expires_at_ms = 0;
-};
-
-// POSTs a form to a token endpoint and parses a token response (RFC 6749 section 5). Errors:
-// auth.provider_unavailable (timeout, unreachable, 5xx), auth.token_refused (4xx, e.g. invalid_grant).
-[[nodiscard]] Result<TokenSet> request_tokens(const auth::HttpClient& client, std::string_view token_url,
-                                              const std::vector<std::pair<std::string, std::string>>& form,
-                                              const Clock& clock);
+using auth::request_tokens;
+using auth::TokenSet;
 
 // GET with a bearer token; the JSON body on 2xx. 404 -> nullopt; other failures as above.
 [[nodiscard]] Result<std::optional<std::string>> get_json(const auth::HttpClient& client,
