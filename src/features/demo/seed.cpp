@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "platform/store/sql.hpp"
 
@@ -57,6 +61,238 @@ constexpr std::array<const char*, 20> kLast{
     "Yılmaz", "Demir",  "Kaya", "Şahin",  "Çelik",  "Smith",  "Brown", "Müller",  "Schulz", "Silva",
     "Santos", "Tanaka", "Sato", "Walker", "Taylor", "Öztürk", "Aydın", "Johnson", "Moreau", "Rossi"};
 
+constexpr store::Statement kInsertHistory{
+    "demo.insert_history",
+    "INSERT INTO irating_history (user_id, category, day, irating) VALUES ($1, $2, $3, $4)"};
+constexpr store::Statement kInsertResult{
+    "demo.insert_result",
+    "INSERT INTO race_results (user_id, subsession_id, series_id, series_name, track_name, car_id, "
+    "started_at, "
+    "start_position, finish_position, laps, incidents, irating_before, irating_after, strength_of_field, "
+    "posted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $7)"};
+constexpr store::Statement kInsertWeek{"demo.insert_week",
+                                       "INSERT INTO series_weeks (season_id, race_week, series_id, "
+                                       "series_name, category, track_name, week_start, "
+                                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+constexpr store::Statement kInsertSession{"demo.insert_session",
+                                          "INSERT INTO series_sessions (season_id, series_id, starts_at, "
+                                          "ends_at, entry_count) VALUES ($1, $2, $3, $4, "
+                                          "$5)"};
+
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+constexpr std::int64_t kHourMs = 60LL * 60 * 1000;
+
+struct DemoSeries {
+    std::int64_t id;
+    const char* name;
+    const char* category;
+    std::int64_t car_id;
+    int minutes;                        // race length
+    std::array<const char*, 3> tracks;  // rotating week by week
+};
+constexpr std::array<DemoSeries, 15> kSeries{{
+    {4012,
+     "IMSA Endurance Series",
+     "sports_car",
+     156,
+     160,
+     {"Road Atlanta", "Watkins Glen International", "Sebring International Raceway"}},
+    {4013,
+     "GT Sprint Series",
+     "sports_car",
+     169,
+     45,
+     {"Circuit de Spa-Francorchamps", "Circuit de Barcelona-Catalunya",
+      "Suzuka International Racing Course"}},
+    {4014,
+     "Global Mazda MX-5 Cup",
+     "sports_car",
+     67,
+     25,
+     {"Lime Rock Park", "Okayama International Circuit", "Summit Point Raceway"}},
+    {4015,
+     "Porsche Cup",
+     "sports_car",
+     143,
+     30,
+     {"Red Bull Ring", "Circuit Zandvoort", "Autodromo Nazionale Monza"}},
+    {4016,
+     "Ferrari GT3 Challenge",
+     "sports_car",
+     173,
+     40,
+     {"Mugello Circuit", "Autodromo Enzo e Dino Ferrari", "Silverstone Circuit"}},
+    {4017,
+     "GT4 Falken Tyre Challenge",
+     "sports_car",
+     135,
+     40,
+     {"Brands Hatch", "Oulton Park", "Donington Park"}},
+    {4018,
+     "LMP2 Prototype Challenge",
+     "sports_car",
+     128,
+     60,
+     {"Circuit des 24 Heures du Mans", "Fuji International Speedway", "Bahrain International Circuit"}},
+    {4019,
+     "Touring Car Challenge",
+     "sports_car",
+     158,
+     30,
+     {"Motorsport Arena Oschersleben", "Hungaroring", "Circuit de Nevers Magny-Cours"}},
+    {4020,
+     "Nürburgring Endurance Championship",
+     "sports_car",
+     176,
+     160,
+     {"Nürburgring Nordschleife", "Nürburgring Combined", "Nürburgring Grand-Prix-Strecke"}},
+    {4101, "Formula Vee", "formula_car", 30, 20, {"Lime Rock Park", "Charlotte Roval", "Oran Park Raceway"}},
+    {4102,
+     "F4 Challenge",
+     "formula_car",
+     160,
+     30,
+     {"Circuit Gilles Villeneuve", "Snetterton Circuit", "Tsukuba Circuit"}},
+    {4103,
+     "Super Formula Lights",
+     "formula_car",
+     165,
+     35,
+     {"Suzuka International Racing Course", "Autopolis", "Twin Ring Motegi"}},
+    {4104,
+     "Grand Prix Series",
+     "formula_car",
+     145,
+     60,
+     {"Autódromo José Carlos Pace", "Circuit of the Americas", "Mount Panorama Circuit"}},
+    {4201,
+     "ARCA Menards Series",
+     "oval",
+     24,
+     60,
+     {"Daytona International Speedway", "Talladega Superspeedway", "Kansas Speedway"}},
+    {4301,
+     "Dirt Late Model Series",
+     "dirt_oval",
+     41,
+     30,
+     {"Eldora Speedway", "Knoxville Raceway", "Williams Grove Speedway"}},
+}};
+
+std::string day_text(std::int64_t day) {
+    const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return buffer;
+}
+
+// The season calendar around today: iRacing weeks start on Tuesday, 00:00 UTC.
+struct Calendar {
+    std::int64_t today = 0;       // days since 1970-01-01
+    std::int64_t week_start = 0;  // this week's Tuesday
+    std::int64_t race_week = 0;   // this week's number in the season (1..11)
+    // The track of `series` on `day` (weeks rotate through the series' tracks).
+    [[nodiscard]] const char* track(const DemoSeries& series, std::int64_t day) const {
+        const std::int64_t week = race_week + (day - week_start - ((day - week_start) % 7 + 7) % 7) / 7;
+        return series.tracks[static_cast<std::size_t>(((week % 3) + 3) % 3)];
+    }
+};
+
+struct Rated {
+    std::int64_t user_id;
+    std::string category;
+    std::int64_t irating;
+};
+
+// A year of iRating for one member and category ending at today's rating: one race every few days,
+// a random walk with a slight upward drift (people improve), walked backwards from the current value.
+struct Race {
+    std::int64_t day;
+    std::int64_t before;
+    std::int64_t after;
+};
+[[nodiscard]] std::vector<Race> demo_walk(std::int64_t current, std::int64_t today, int mean_gap,
+                                          std::mt19937& rng) {
+    std::normal_distribution<double> step(4.0, 38.0);
+    std::uniform_int_distribution<int> gap(1, 2 * mean_gap - 1);
+    std::vector<Race> races;
+    std::int64_t after = current;
+    for (std::int64_t day = today - gap(rng); day > today - 365; day -= gap(rng)) {
+        const auto change = static_cast<std::int64_t>(std::lround(step(rng)));
+        const std::int64_t before = std::clamp<std::int64_t>(after - change, 350, 9000);
+        races.push_back({day, before, after});
+        after = before;
+    }
+    std::reverse(races.begin(), races.end());
+    return races;
+}
+
+Status seed_racing(store::Connection& c, const std::vector<Rated>& rated, const Clock& clock) {
+    std::mt19937 rng(61);  // its own generator: the members above stay what they were
+    const std::int64_t now = clock.now_ms();
+    Calendar calendar;
+    calendar.today = now / kDayMs;
+    calendar.week_start = calendar.today - (calendar.today + 2) % 7;  // 1970-01-01 was a Thursday
+    calendar.race_week = 1 + (calendar.week_start / 7) % 11;
+
+    std::int64_t subsession = 71'000'000;
+    for (const auto& r : rated) {
+        const bool sports_car = r.category == "sports_car";
+        auto races = demo_walk(r.irating, calendar.today, sports_car ? 3 : 6, rng);
+        for (const auto& race : races)
+            if (auto s = c.execute(kInsertHistory, {r.user_id, r.category, day_text(race.day), race.after});
+                !s)
+                return s.error();
+        // Ten results per member: the last seven sports car races and the last three formula races.
+        std::vector<const DemoSeries*> series;
+        for (const auto& s : kSeries)
+            if (r.category == s.category) series.push_back(&s);
+        const std::size_t keep = sports_car ? 7 : 3;
+        for (std::size_t i = races.size() > keep ? races.size() - keep : 0; i < races.size(); ++i) {
+            const auto& race = races[i];
+            const DemoSeries& s = *series[rng() % series.size()];
+            const std::int64_t starts =
+                race.day * kDayMs + (14 + static_cast<std::int64_t>(rng() % 5) * 2) * kHourMs;
+            const std::int64_t start = 1 + static_cast<std::int64_t>(rng() % 20);
+            const std::int64_t finish = std::clamp<std::int64_t>(
+                start + (race.after - race.before) / -8 + static_cast<std::int64_t>(rng() % 5) - 2, 1, 24);
+            if (auto x = c.execute(kInsertResult,
+                                   {r.user_id, subsession++, s.id, std::string(s.name),
+                                    std::string(calendar.track(s, race.day)), s.car_id, starts, start, finish,
+                                    std::int64_t{s.minutes / 2 + static_cast<int>(rng() % 6)},
+                                    static_cast<std::int64_t>(rng() % 9), race.before, race.after,
+                                    std::int64_t{1400 + static_cast<int>(rng() % 2200)}});
+                !x)
+                return x.error();
+        }
+    }
+
+    for (std::size_t i = 0; i < kSeries.size(); ++i) {
+        const auto& s = kSeries[i];
+        const std::int64_t season = 5100 + static_cast<std::int64_t>(i);
+        for (std::int64_t offset : {-1, 0, 1}) {  // last week, this week, next week
+            const std::int64_t start = calendar.week_start + offset * 7;
+            if (auto x =
+                    c.execute(kInsertWeek, {season, calendar.race_week + offset, s.id, std::string(s.name),
+                                            std::string(s.category), std::string(calendar.track(s, start)),
+                                            day_text(start), now});
+                !x)
+                return x.error();
+        }
+        // Every two hours, each series on its own minute (:00, :15, :30, :45), for the next week.
+        const std::int64_t slot = 2 * kHourMs;
+        const std::int64_t minute = static_cast<std::int64_t>(i % 4) * 15 * 60 * 1000;
+        for (std::int64_t starts = (now - minute) / slot * slot + slot + minute; starts < now + 7 * kDayMs;
+             starts += slot)
+            if (auto x = c.execute(kInsertSession, {season, s.id, starts, starts + s.minutes * 60 * 1000,
+                                                    std::int64_t{8 + static_cast<int>(rng() % 40)}});
+                !x)
+                return x.error();
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
@@ -67,6 +303,7 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
         if (count->first().int64(0) > 0) return {};
         std::mt19937 rng(24);  // fixed: the same team on every machine
         const std::int64_t now = clock.now_ms();
+        std::vector<Rated> rated;
         for (int i = 0; i < 60; ++i) {
             const auto& zone = kZones[static_cast<std::size_t>(i) % kZones.size()];
             std::string first = kFirst[static_cast<std::size_t>(i) % kFirst.size()];
@@ -80,13 +317,14 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
             for (const char* category : {"sports_car", "formula_car"}) {
                 const std::int64_t irating = demo_irating(rng);
                 const double safety = 1.0 + static_cast<double>(rng() % 400) / 100.0;  // 1.00 .. 4.99
-                auto rated = c.execute(kInsertRating, {inserted->first().int64(0), std::string(category),
-                                                       irating, safety, demo_class(irating, rng), now});
-                if (!rated) return rated.error();
+                auto rating = c.execute(kInsertRating, {inserted->first().int64(0), std::string(category),
+                                                        irating, safety, demo_class(irating, rng), now});
+                if (!rating) return rating.error();
+                rated.push_back({inserted->first().int64(0), category, irating});
             }
             ++created;
         }
-        return {};
+        return seed_racing(c, rated, clock);
     });
     if (!status) return status.error();
     return created;

@@ -1,5 +1,7 @@
 // Demo data for `make run` and `pitwall demo seed`: a team of 60 drivers across time zones, so that
-// a newcomer sees a full team. Deterministic (fixed seed), written in one transaction.
+// a newcomer sees a full team: ratings, a year of iRating history, recent results, and this week's
+// series schedule (sessions for the seven days after the clock's now). Deterministic (fixed seeds,
+// dates relative to the clock), written in one transaction.
 #pragma once
 
 #include "core/clock.hpp"

@@ -4,11 +4,14 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <unicode/coll.h>
 #include <unicode/timezone.h>
 
 #include "features/identity/access.hpp"
 #include "features/identity/providers.hpp"
 #include "features/identity/users.hpp"
+#include "features/racing/racing.hpp"
+#include "features/racing/views.hpp"
 #include "platform/auth/permissions.hpp"
 #include "platform/auth/session.hpp"
 #include "platform/http/pipeline.hpp"
@@ -123,6 +126,53 @@ boost::json::array account_rows(const IdentityDeps& d, std::int64_t user_id) {
     return rows;
 }
 
+// The racing section of a member page; null when the racing feature is not wired in.
+Result<boost::json::value> racing_section(const IdentityDeps& d, const Request& r, std::int64_t user_id) {
+    if (!d.racing || !r.catalog) return boost::json::value(nullptr);
+    auto data = d.racing->member(user_id);
+    if (!data) return data.error();
+    return boost::json::value(racing::section_data(*data, *r.catalog, {r.locale, r.time_zone}));
+}
+
+// Names in the viewer's collation: the SQL order is byte order, and a Turkish roster wants Ç after C
+// and İ after I, not after Z.
+void sort_by_name(std::vector<User>& users, const std::string& locale, SortDirection direction) {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::Collator> collator(
+        icu::Collator::createInstance(icu::Locale(locale.c_str()), status));
+    if (U_FAILURE(status) || !collator) return;
+    std::stable_sort(users.begin(), users.end(), [&](const User& a, const User& b) {
+        UErrorCode s = U_ZERO_ERROR;
+        const auto order = direction == SortDirection::ascending
+                               ? collator->compareUTF8(a.display_name, b.display_name, s)
+                               : collator->compareUTF8(b.display_name, a.display_name, s);
+        return order == UCOL_LESS;
+    });
+}
+
+std::string roster_href(RosterSort sort, SortDirection direction, std::string_view category) {
+    return fmt::format("/members?sort={}&dir={}&category={}", sort_name(sort), direction_name(direction),
+                       category);
+}
+
+// Header links of the sortable columns: the current column flips its direction, another starts in
+// its natural one; aria-sort marks the current column.
+boost::json::object roster_columns(const RosterOrder& order) {
+    boost::json::object columns;
+    for (auto sort :
+         {RosterSort::name, RosterSort::irating, RosterSort::safety_rating, RosterSort::license}) {
+        const bool current = sort == order.sort;
+        const auto direction = !current                                      ? natural_direction(sort)
+                               : order.direction == SortDirection::ascending ? SortDirection::descending
+                                                                             : SortDirection::ascending;
+        boost::json::object column{{"href", roster_href(sort, direction, order.category)}};
+        if (current)
+            column["aria_sort"] = order.direction == SortDirection::ascending ? "ascending" : "descending";
+        columns[sort_name(sort)] = std::move(column);
+    }
+    return columns;
+}
+
 }  // namespace
 
 bool demo_sign_in_enabled(const Config& config) {
@@ -208,9 +258,12 @@ void add_routes(http::Router& router, IdentityDeps d) {
                                       "America/New_York", "America/Chicago", "America/Los_Angeles",
                                       "America/Sao_Paulo", "Australia/Sydney", "Asia/Tokyo"})
                  zones.push_back(boost::json::object{{"id", zone}, {"selected", r.time_zone == zone}});
+             auto racing = racing_section(d, r, r.principal.user_id);
+             if (!racing) return web::error_page(d.shell, r, racing.error());
              boost::json::object data{{"accounts", account_rows(d, r.principal.user_id)},
                                       {"time_zones", std::move(zones)},
-                                      {"dm", boost::json::object{{"status", "unknown"}}}};
+                                      {"dm", boost::json::object{{"status", "unknown"}}},
+                                      {"racing", std::move(*racing)}};
              return web::render_page(d.shell, r, "profile", "profile.title", "profile", std::move(data));
          }});
 
@@ -248,28 +301,69 @@ void add_routes(http::Router& router, IdentityDeps d) {
 
     router.must_add(
         {.method = Method::get, .pattern = "/members", .permission = "team.view", .handler = [d](Request& r) {
-             auto roster = d.users.roster();
+             const auto order =
+                 parse_roster_order(r.query_param("sort"), r.query_param("dir"), r.query_param("category"));
+             auto roster = d.users.roster(order);
              if (!roster) return web::error_page(d.shell, r, roster.error());
+             if (order.sort == RosterSort::name) sort_by_name(*roster, r.locale, order.direction);
              boost::json::array members;
              const auto now = d.clock.now_ms();
              for (const auto& u : *roster) {
                  if (u.role == auth::Role::guest) continue;
+                 const bool rated = !u.license_class.empty();
                  members.push_back(boost::json::object{
+                     {"id", u.id},
                      {"name", u.display_name},
                      {"role", auth::role_name(u.role)},
                      {"time_zone", u.time_zone},
-                     {"irating", u.irating},
-                     {"license", u.license_class.empty()
-                                     ? std::string()
-                                     : fmt::format("{} {:.2f}", u.license_class, u.safety_rating)},
-                     {"license_class", u.license_class},
+                     {"irating", rated ? boost::json::value(u.irating) : nullptr},
+                     {"safety_rating", rated ? boost::json::value(u.safety_rating) : nullptr},
+                     {"license_class", rated ? boost::json::value(u.license_class) : nullptr},
                      {"local_time", r.catalog->text(r.locale, "members.local_time",
                                                     {{"now", i18n::DateTime{now}}}, u.time_zone)}});
              }
+             boost::json::array categories;
+             for (auto category : racing::kCategories)
+                 categories.push_back(
+                     boost::json::object{{"id", category}, {"selected", category == order.category}});
              const auto count = static_cast<std::int64_t>(members.size());
-             boost::json::object data{
-                 {"member_count", count}, {"members", std::move(members)}, {"topics", "roster"}};
+             boost::json::object data{{"member_count", count},
+                                      {"members", std::move(members)},
+                                      {"categories", std::move(categories)},
+                                      {"order", boost::json::object{{"sort", sort_name(order.sort)},
+                                                                    {"dir", direction_name(order.direction)},
+                                                                    {"category", order.category}}},
+                                      {"columns", roster_columns(order)},
+                                      {"topics", "roster"}};
              return web::render_page(d.shell, r, "members", "members.title", "members", std::move(data));
+         }});
+
+    // One member's page, read-only: who they are and their racing section. Guests are not on the team.
+    router.must_add(
+        {.method = Method::get,
+         .pattern = "/members/{id:int}",
+         .permission = "team.view",
+         .handler = [d](Request& r) {
+             auto user = d.users.find(r.int_param("id"));
+             if (!user) return web::error_page(d.shell, r, user.error());
+             if (!*user || (*user)->role == auth::Role::guest)
+                 return web::error_page(d.shell, r, Error(ErrorKind::not_found, "http.not_found"));
+             const auto& u = **user;
+             auto racing = racing_section(d, r, u.id);
+             if (!racing) return web::error_page(d.shell, r, racing.error());
+             boost::json::object data{
+                 {"member",
+                  boost::json::object{
+                      {"id", u.id},
+                      {"name", u.display_name},
+                      {"role", auth::role_name(u.role)},
+                      {"time_zone", u.time_zone},
+                      {"local_time",
+                       r.catalog ? r.catalog->text(r.locale, "members.local_time",
+                                                   {{"now", i18n::DateTime{d.clock.now_ms()}}}, u.time_zone)
+                                 : std::string()}}},
+                 {"racing", std::move(*racing)}};
+             return web::render_page(d.shell, r, "member", "member.title", "members", std::move(data));
          }});
 
     // The Discord role -> site role mapping (JSON API; applied to every member at once).

@@ -1,6 +1,6 @@
 // The identity feature's routes: sign-in with Discord, linking iRacing and Garage61, sign-out,
-// profile, language and time-zone settings, the members roster, the Discord role mapping API, and
-// demo sign-in (demo mode on a loopback address only).
+// profile, language and time-zone settings, the members roster and a member's page, the Discord role
+// mapping API, and demo sign-in (demo mode on a loopback address only).
 #pragma once
 
 #include "core/clock.hpp"
@@ -16,6 +16,10 @@ namespace pitwall::auth {
 class SessionStore;
 }
 
+namespace pitwall::racing {
+class Racing;
+}
+
 namespace pitwall::identity {
 
 class Users;
@@ -28,6 +32,8 @@ struct IdentityDeps {
     auth::SessionStore& sessions;
     const web::Shell& shell;
     const Clock& clock;
+    // The racing section of /profile and /members/{id}; without it those pages show no racing data.
+    const racing::Racing* racing = nullptr;
 };
 
 void add_routes(http::Router& router, IdentityDeps deps);

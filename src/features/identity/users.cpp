@@ -1,7 +1,11 @@
 #include "features/identity/users.hpp"
 
+#include <map>
+#include <set>
+
 #include <boost/json.hpp>
 
+#include "features/racing/racing.hpp"
 #include "platform/store/sql.hpp"
 
 namespace pitwall::identity {
@@ -37,14 +41,37 @@ constexpr Statement kFindUser{"identity.find_user",
                               "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, "
                               "global_name, username), site_role, locale, "
                               "time_zone, guild_member FROM users WHERE id = $1"};
-constexpr Statement kRoster{
-    "identity.roster",
-    "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, global_name, username), site_role, "
-    "locale, "
-    "time_zone, guild_member, COALESCE(r.irating, 0), COALESCE(r.safety_rating, 0), "
-    "COALESCE(r.license_class, '') "
-    "FROM users LEFT JOIN member_ratings r ON r.user_id = users.id AND r.category = 'sports_car' "
-    "ORDER BY COALESCE(r.irating, 0) DESC, COALESCE(nickname, global_name, username)"};
+// The roster: one statement per sort and direction ([RosterSort][SortDirection]), the category bound
+// as $1. Members without a rating in the category sort last in both directions.
+#define PITWALL_ROSTER_SELECT                                                                               \
+    "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, global_name, username), site_role, " \
+    "locale, time_zone, guild_member, COALESCE(r.irating, 0), COALESCE(r.safety_rating, 0), "               \
+    "COALESCE(r.license_class, '') FROM users LEFT JOIN member_ratings r ON r.user_id = users.id AND "      \
+    "r.category = $1 ORDER BY "
+#define PITWALL_ROSTER_NAME "LOWER(COALESCE(nickname, global_name, username))"
+#define PITWALL_ROSTER_CLASS                                                                                \
+    "CASE r.license_class WHEN 'R' THEN 0 WHEN 'D' THEN 1 WHEN 'C' THEN 2 WHEN 'B' THEN 3 WHEN 'A' THEN 4 " \
+    "WHEN 'P' THEN 5 ELSE -1 END"
+constexpr Statement kRoster[4][2] = {
+    {{"identity.roster_name_asc", PITWALL_ROSTER_SELECT PITWALL_ROSTER_NAME " ASC, users.id"},
+     {"identity.roster_name_desc", PITWALL_ROSTER_SELECT PITWALL_ROSTER_NAME " DESC, users.id"}},
+    {{"identity.roster_irating_asc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, r.irating ASC, " PITWALL_ROSTER_NAME ", users.id"},
+     {"identity.roster_irating_desc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, r.irating DESC, " PITWALL_ROSTER_NAME ", users.id"}},
+    {{"identity.roster_safety_rating_asc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, r.safety_rating ASC, " PITWALL_ROSTER_NAME ", users.id"},
+     {"identity.roster_safety_rating_desc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, r.safety_rating DESC, " PITWALL_ROSTER_NAME ", users.id"}},
+    {{"identity.roster_license_asc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, " PITWALL_ROSTER_CLASS
+                            " ASC, r.safety_rating ASC, " PITWALL_ROSTER_NAME ", users.id"},
+     {"identity.roster_license_desc",
+      PITWALL_ROSTER_SELECT "r.user_id IS NULL, " PITWALL_ROSTER_CLASS
+                            " DESC, r.safety_rating DESC, " PITWALL_ROSTER_NAME ", users.id"}}};
+#undef PITWALL_ROSTER_SELECT
+#undef PITWALL_ROSTER_NAME
+#undef PITWALL_ROSTER_CLASS
 constexpr Statement kSetLocale{
     "identity.set_locale",
     "UPDATE users SET preferred_locale = $2, locale = $2, updated_at = $3 WHERE id = $1"};
@@ -122,7 +149,41 @@ Result<std::vector<RoleMapping>> read_mappings(store::Connection& c) {
     return out;
 }
 
+constexpr std::pair<RosterSort, std::string_view> kSortNames[] = {
+    {RosterSort::name, "name"},
+    {RosterSort::irating, "irating"},
+    {RosterSort::safety_rating, "safety_rating"},
+    {RosterSort::license, "license"}};
+
 }  // namespace
+
+std::string_view sort_name(RosterSort sort) {
+    for (const auto& [value, name] : kSortNames)
+        if (value == sort) return name;
+    return "irating";
+}
+
+std::string_view direction_name(SortDirection direction) {
+    return direction == SortDirection::ascending ? "asc" : "desc";
+}
+
+SortDirection natural_direction(RosterSort sort) {
+    return sort == RosterSort::name ? SortDirection::ascending : SortDirection::descending;
+}
+
+RosterOrder parse_roster_order(const std::optional<std::string>& sort,
+                               const std::optional<std::string>& direction,
+                               const std::optional<std::string>& category) {
+    RosterOrder order;
+    if (sort)
+        for (const auto& [value, name] : kSortNames)
+            if (*sort == name) order.sort = value;
+    order.direction = natural_direction(order.sort);
+    if (direction == "asc") order.direction = SortDirection::ascending;
+    if (direction == "desc") order.direction = SortDirection::descending;
+    if (category && racing::is_category(*category)) order.category = *category;
+    return order;
+}
 
 auth::Role role_for(const GuildMembership& membership, const std::vector<RoleMapping>& mappings,
                     std::optional<auth::Role> granted) {
@@ -150,6 +211,54 @@ Status Users::recompute_roles(store::Connection& c) {
             return s.error();
     }
     return {};
+}
+
+constexpr Statement kGuildMember{
+    "identity.guild_member",
+    "UPDATE users SET discord_roles = $2, guild_member = 1, nickname = $3, updated_at = $4 WHERE discord_id "
+    "= $1 "
+    "AND (discord_roles <> $2 OR guild_member <> 1 OR COALESCE(nickname, '') <> COALESCE($3, ''))"};
+constexpr Statement kGuildMembers{
+    "identity.guild_members",
+    "SELECT discord_id FROM users WHERE guild_member = 1 AND discord_id IS NOT NULL"};
+constexpr Statement kLeftGuild{
+    "identity.left_guild",
+    "UPDATE users SET guild_member = 0, discord_roles = '[]', updated_at = $2 WHERE "
+    "discord_id = $1"};
+constexpr Statement kRoleSnapshot{"identity.role_snapshot", "SELECT id, site_role FROM users"};
+
+Result<std::int64_t> Users::apply_guild_members(
+    const std::vector<std::pair<std::string, GuildMembership>>& members) {
+    std::int64_t changed = 0;
+    auto status = db_.write([&](store::Connection& c) -> Status {
+        auto before = c.execute(kRoleSnapshot);
+        if (!before) return before.error();
+        std::map<std::int64_t, std::string> roles;
+        for (const auto& r : before->rows) roles[r.int64(0)] = r.text(1);
+        const auto now = clock_.now_ms();
+        std::set<std::string> listed;
+        for (const auto& [discord_id, m] : members) {
+            listed.insert(discord_id);
+            if (auto r = c.execute(kGuildMember,
+                                   {discord_id, roles_json(m.role_ids),
+                                    m.nickname.empty() ? store::Value(store::Null{}) : m.nickname, now});
+                !r)
+                return r.error();
+        }
+        auto current = c.execute(kGuildMembers);
+        if (!current) return current.error();
+        for (const auto& r : current->rows)
+            if (!listed.contains(r.text(0)))
+                if (auto left = c.execute(kLeftGuild, {r.text(0), now}); !left) return left.error();
+        if (auto s = recompute_roles(c); !s) return s;
+        auto after = c.execute(kRoleSnapshot);
+        if (!after) return after.error();
+        for (const auto& r : after->rows)
+            if (roles[r.int64(0)] != r.text(1)) ++changed;
+        return {};
+    });
+    if (!status) return status.error();
+    return changed;
 }
 
 Result<std::int64_t> Users::upsert_from_discord(const DiscordProfile& p, const GuildMembership& m) {
@@ -198,8 +307,12 @@ Result<std::optional<User>> Users::find(std::int64_t id) {
     return std::optional<User>(user_from(rows->first()));
 }
 
-Result<std::vector<User>> Users::roster() {
-    auto rows = db_.execute(kRoster);
+Result<std::vector<User>> Users::roster(const RosterOrder& order) {
+    const auto& statement =
+        kRoster[static_cast<std::size_t>(order.sort)][order.direction == SortDirection::ascending ? 0 : 1];
+    const std::string category(racing::is_category(order.category) ? order.category
+                                                                   : racing::kDefaultCategory);
+    auto rows = db_.execute(statement, {category});
     if (!rows) return rows.error();
     std::vector<User> out;
     for (const auto& r : rows->rows) {

@@ -46,7 +46,7 @@ struct User {
     std::string locale;
     std::string time_zone;
     bool guild_member = false;
-    // Sports car rating (the endurance category); 0 / empty when not synced yet.
+    // Rating in one licence category (roster(): the order's category); 0 / empty when not synced yet.
     std::int64_t irating = 0;
     double safety_rating = 0;
     std::string license_class;
@@ -67,6 +67,27 @@ struct LinkedAccount {
     std::int64_t last_sync_at = 0;
 };
 
+// How the roster is sorted. Each (sort, direction) pair is one fixed SQL statement: the query string
+// only selects among them, it never reaches the SQL text.
+enum class RosterSort { name, irating, safety_rating, license };
+enum class SortDirection { ascending, descending };
+
+struct RosterOrder {
+    RosterSort sort = RosterSort::irating;
+    SortDirection direction = SortDirection::descending;
+    std::string category = "sports_car";  // the licence category whose ratings are shown and sorted
+};
+
+// From ?sort=name|irating|safety_rating|license&dir=asc|desc&category=<licence category>. Anything
+// missing or unknown falls back (never an error): to iRating and sports car, and to the sort's natural
+// direction (names A to Z, ratings highest first).
+[[nodiscard]] RosterOrder parse_roster_order(const std::optional<std::string>& sort,
+                                             const std::optional<std::string>& direction,
+                                             const std::optional<std::string>& category);
+[[nodiscard]] std::string_view sort_name(RosterSort sort);
+[[nodiscard]] std::string_view direction_name(SortDirection direction);
+[[nodiscard]] SortDirection natural_direction(RosterSort sort);
+
 // The site role a Discord member gets: the highest mapped role among theirs (member of the guild
 // with no mapped role: member); not in the guild: guest. A granted role is a floor.
 [[nodiscard]] auth::Role role_for(const GuildMembership& membership, const std::vector<RoleMapping>& mappings,
@@ -83,7 +104,9 @@ class Users {
     // has not signed in yet) and recomputes the effective role.
     [[nodiscard]] Status grant(std::string_view discord_id, auth::Role role);
     [[nodiscard]] Result<std::optional<User>> find(std::int64_t id);
-    [[nodiscard]] Result<std::vector<User>> roster();
+    // Every member with their rating in order.category; members without one come last either way,
+    // then by name. The licence sort is class (R < D < C < B < A < P), then safety rating.
+    [[nodiscard]] Result<std::vector<User>> roster(const RosterOrder& order = {});
     // The first demo member (seeded, discord id "demo-...") with that role.
     [[nodiscard]] Result<std::optional<std::int64_t>> demo_user(std::string_view role);
     [[nodiscard]] Status set_locale(std::int64_t id, std::string_view locale);
@@ -93,6 +116,12 @@ class Users {
     // Replaces one mapping and recomputes every member's role (applied live).
     [[nodiscard]] Status put_role_mapping(const RoleMapping& mapping, std::int64_t actor);
     [[nodiscard]] Status delete_role_mapping(std::string_view discord_role_id, std::int64_t actor);
+
+    // discord-role-sync: the guild's complete member list (discord user id -> membership). Members
+    // listed get their roles and nickname; known members missing from the list left the guild. Roles
+    // are recomputed in the same transaction; returns how many site roles changed.
+    [[nodiscard]] Result<std::int64_t> apply_guild_members(
+        const std::vector<std::pair<std::string, GuildMembership>>& members);
 
     [[nodiscard]] Status save_link(std::int64_t user_id, const LinkedAccount& account);
     [[nodiscard]] Result<std::vector<LinkedAccount>> links(std::int64_t user_id);

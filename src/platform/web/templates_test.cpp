@@ -49,7 +49,8 @@ const Templates& shipped_templates() {
 // contract by example); testdata/<page>.<locale>.html what the browser gets. After an intended
 // change, regenerate with PITWALL_UPDATE_GOLDEN=1 and review the diff.
 
-const std::vector<std::string> kPages = {"home", "sign_in", "profile", "members", "error"};
+const std::vector<std::string> kPages = {"home",   "sign_in",  "profile", "members",
+                                         "member", "schedule", "error"};
 
 boost::json::object page_data(const std::string& page, const std::string& locale) {
     auto data = boost::json::parse(read(kTestdata / (page + ".json"))).as_object();
