@@ -14,6 +14,10 @@
 #include "features/identity/providers.hpp"
 #include "features/identity/routes.hpp"
 #include "features/identity/users.hpp"
+#include "features/racing/racing.hpp"
+#include "features/racing/routes.hpp"
+#include "features/sync/component.hpp"
+#include "features/sync/routes.hpp"
 #include "features/system/routes.hpp"
 #include "platform/auth/session.hpp"
 #include "platform/http/metrics.hpp"
@@ -102,8 +106,22 @@ int main(int argc, char** argv) {
     auth::SessionStore sessions(**kv, clock, std::chrono::hours(config->auth.session_ttl_h));
     identity::Users users(**sql, clock);
     identity::Providers providers(*config, users, **kv, clock);
+    racing::Racing racing(**sql, clock);
     home::add_routes(router, {**sql, shell});
-    identity::add_routes(router, {*config, users, providers, sessions, shell, clock});
+    identity::add_routes(router, {*config, users, providers, sessions, shell, clock, &racing});
+    racing::add_routes(router, {racing, shell});
+    // Sync: upstream clients, cache, rate governors, the 14 jobs and the scheduler (leader lock in KV).
+    auto sync = sync::SyncComponent::create(*config, **sql, **kv, clock, users, &providers, &hub);
+    if (!sync) {
+        if (sync.error().code.starts_with("cron.")) {  // a schedule in [jobs]: a configuration error
+            std::fprintf(stderr, "pitwall: configuration: %s: %s\n", sync.error().arg("key").c_str(),
+                         apps::describe(&*catalog, sync.error()).c_str());
+            return apps::kExitConfig;
+        }
+        log::error("sync: {}", apps::describe(&*catalog, sync.error()));
+        return apps::kExitFailure;
+    }
+    sync::add_routes(router, {*config, (*sync)->scheduler(), (*sync)->log(), **sql, shell});
 
     if (print_routes) {
         for (const auto& route : router.routes())
@@ -149,7 +167,9 @@ int main(int argc, char** argv) {
         std::printf("Pitwall is running at http://%s:%u\n", host.c_str(), server.port());
         std::fflush(stdout);
     });
+    (*sync)->start();
     server.run();
+    (*sync)->stop();            // running jobs finish or are told to stop; the leader lock is released
     if (relay) relay->reset();  // unsubscribe before the stores close
     log::info("stopped");
     return 0;

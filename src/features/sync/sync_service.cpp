@@ -1,0 +1,842 @@
+#include "features/sync/sync_service.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "features/identity/providers.hpp"
+#include "features/identity/users.hpp"
+#include "features/sync/sync_log.hpp"
+#include "integrations/discord/client.hpp"
+#include "integrations/garage61/client.hpp"
+#include "integrations/iracing/client.hpp"
+#include "integrations/iracing/service_account.hpp"
+#include "platform/http/ws_hub.hpp"
+#include "platform/store/kv.hpp"
+#include "platform/store/sql.hpp"
+#include "platform/upstream/cache.hpp"
+
+namespace pitwall::sync {
+namespace {
+
+namespace ir = integrations::iracing;
+namespace g61 = integrations::garage61;
+using jobs::JobContext;
+using jobs::JobOutcome;
+
+constexpr store::Statement kLinked{"sync.linked",
+                                   "SELECT user_id, subject, COALESCE(slug, ''), status, "
+                                   "COALESCE(access_expires_at, 0) FROM linked_accounts "
+                                   "WHERE provider = $1 ORDER BY user_id"};
+constexpr store::Statement kTouchLink{
+    "sync.touch_link", "UPDATE linked_accounts SET last_sync_at = $3 WHERE user_id = $1 AND provider = $2"};
+constexpr store::Statement kUpsertRating{
+    "sync.upsert_rating",
+    "INSERT INTO member_ratings (user_id, category, irating, safety_rating, license_class, updated_at) "
+    "VALUES ($1, "
+    "$2, $3, $4, $5, $6) ON CONFLICT (user_id, category) DO UPDATE SET irating = excluded.irating, "
+    "safety_rating = "
+    "excluded.safety_rating, license_class = excluded.license_class, updated_at = excluded.updated_at"};
+constexpr store::Statement kRatedCategories{
+    "sync.rated_categories", "SELECT category FROM member_ratings WHERE user_id = $1 ORDER BY category"};
+constexpr store::Statement kUpsertHistory{"sync.upsert_history",
+                                          "INSERT INTO irating_history (user_id, category, day, irating) "
+                                          "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, "
+                                          "category, day) DO UPDATE SET irating = excluded.irating"};
+constexpr store::Statement kInsertResult{"sync.insert_result",
+                                         "INSERT INTO race_results (user_id, subsession_id, series_id, "
+                                         "series_name, track_name, car_id, started_at, "
+                                         "start_position, finish_position, laps, incidents, irating_before, "
+                                         "irating_after, strength_of_field) VALUES "
+                                         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON "
+                                         "CONFLICT (user_id, subsession_id) DO NOTHING"};
+constexpr store::Statement kUnposted{
+    "sync.unposted_results",
+    "SELECT r.user_id, r.subsession_id, r.series_name, r.track_name, r.finish_position, r.irating_after - "
+    "r.irating_before, COALESCE(u.nickname, u.global_name, u.username) FROM race_results r JOIN users u ON "
+    "u.id = "
+    "r.user_id WHERE r.posted_at IS NULL ORDER BY r.started_at LIMIT 200"};
+constexpr store::Statement kMarkPosted{
+    "sync.mark_posted", "UPDATE race_results SET posted_at = $3 WHERE user_id = $1 AND subsession_id = $2"};
+constexpr store::Statement kUpsertWeek{
+    "sync.upsert_week",
+    "INSERT INTO series_weeks (season_id, race_week, series_id, series_name, category, track_name, "
+    "week_start, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (season_id, race_week) DO UPDATE SET "
+    "series_id = excluded.series_id, series_name = excluded.series_name, category = excluded.category, "
+    "track_name "
+    "= excluded.track_name, week_start = excluded.week_start, updated_at = excluded.updated_at"};
+constexpr store::Statement kUpsertSession{
+    "sync.upsert_session",
+    "INSERT INTO series_sessions (season_id, series_id, starts_at, ends_at, entry_count) VALUES ($1, $2, $3, "
+    "$4, "
+    "$5) ON CONFLICT (season_id, starts_at) DO UPDATE SET ends_at = excluded.ends_at, entry_count = "
+    "excluded.entry_count"};
+constexpr store::Statement kPruneSessions{"sync.prune_sessions",
+                                          "DELETE FROM series_sessions WHERE ends_at < $1"};
+constexpr store::Statement kUpsertLeagueSession{
+    "sync.upsert_league_session",
+    "INSERT INTO league_sessions (league_id, season_id, session_id, subsession_id, launch_at, track_name, "
+    "has_results, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (league_id, season_id, "
+    "session_id) DO UPDATE SET subsession_id = excluded.subsession_id, launch_at = excluded.launch_at, "
+    "track_name "
+    "= excluded.track_name, has_results = excluded.has_results, updated_at = excluded.updated_at"};
+constexpr store::Statement kLeagueResultCount{"sync.league_result_count",
+                                              "SELECT COUNT(*) FROM league_results WHERE subsession_id = $1"};
+constexpr store::Statement kInsertLeagueResult{
+    "sync.insert_league_result",
+    "INSERT INTO league_results (subsession_id, cust_id, display_name, finish_position, laps, incidents, "
+    "best_lap_ms, car_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subsession_id, cust_id) DO "
+    "NOTHING"};
+constexpr store::Statement kLatestLap{"sync.latest_lap",
+                                      "SELECT COALESCE(MAX(driven_at), 0) FROM garage61_laps"};
+constexpr store::Statement kInsertLap{
+    "sync.insert_lap",
+    "INSERT INTO garage61_laps (lap_id, user_id, car_id, car_name, track_name, lap_time_ms, clean, "
+    "session_type, "
+    "driven_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (lap_id) DO NOTHING"};
+constexpr store::Statement kUpsertMemberCar{
+    "sync.upsert_member_car",
+    "INSERT INTO member_cars (user_id, car_id, car_name, laps, best_lap_ms, last_driven_at) VALUES ($1, $2, "
+    "$3, "
+    "(SELECT COUNT(*) FROM garage61_laps WHERE user_id = $1 AND car_id = $2), $4, $5) ON CONFLICT (user_id, "
+    "car_id) "
+    "DO UPDATE SET car_name = excluded.car_name, laps = excluded.laps, best_lap_ms = excluded.best_lap_ms, "
+    "last_driven_at = MAX(member_cars.last_driven_at, excluded.last_driven_at)",
+    "INSERT INTO member_cars (user_id, car_id, car_name, laps, best_lap_ms, last_driven_at) VALUES ($1, $2, "
+    "$3, "
+    "(SELECT COUNT(*) FROM garage61_laps WHERE user_id = $1 AND car_id = $2), $4, $5) ON CONFLICT (user_id, "
+    "car_id) "
+    "DO UPDATE SET car_name = excluded.car_name, laps = excluded.laps, best_lap_ms = excluded.best_lap_ms, "
+    "last_driven_at = GREATEST(member_cars.last_driven_at, excluded.last_driven_at)"};
+constexpr store::Statement kClearFindings{"sync.clear_findings", "DELETE FROM audit_findings"};
+constexpr store::Statement kInsertFinding{"sync.insert_finding",
+                                          "INSERT INTO audit_findings (user_id, kind, detail, found_at) "
+                                          "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, "
+                                          "kind) DO UPDATE SET detail = excluded.detail"};
+constexpr store::Statement kLeftGuild{"sync.left_guild",
+                                      "SELECT DISTINCT l.user_id FROM linked_accounts l JOIN users u ON u.id "
+                                      "= l.user_id WHERE u.guild_member = 0"};
+constexpr store::Statement kExpiringLinks{"sync.expiring_links",
+                                          "SELECT user_id, provider FROM linked_accounts WHERE status = "
+                                          "'active' AND access_expires_at IS NOT NULL AND "
+                                          "access_expires_at < $1 AND refresh_token IS NOT NULL"};
+constexpr store::Statement kOptimize{"sync.optimize", "PRAGMA optimize"};
+constexpr store::Statement kSnapshot{"sync.snapshot", "VACUUM INTO $1"};
+
+std::int64_t ms(SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+bool known_category(std::string_view c) {
+    return c == "oval" || c == "sports_car" || c == "formula_car" || c == "dirt_oval" || c == "dirt_road";
+}
+
+int category_id(std::string_view c) {
+    if (c == "oval") return 1;
+    if (c == "dirt_oval") return 3;
+    if (c == "dirt_road") return 4;
+    if (c == "sports_car") return 5;
+    if (c == "formula_car") return 6;
+    return 0;
+}
+
+std::string day_text(SystemTime t) {
+    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+ir::CallOptions background(const JobContext& ctx) {
+    return {.priority = upstream::Priority::background, .deadline = ctx.deadline()};
+}
+
+// Stops a job politely when its deadline passed or the scheduler stops: what was done is kept.
+Error stopped() {
+    return Error(ErrorKind::unavailable, "jobs.deadline");
+}
+
+}  // namespace
+
+// Counts what one run cost: upstream requests and cache hits between start and end (approximate
+// when two jobs run at once on one node, which max_concurrent allows).
+struct SyncService::Counter {
+    const SyncDeps& deps;
+    std::uint64_t iracing_start = deps.iracing.stats().data_requests;
+    std::uint64_t garage61_start = deps.garage61.stats().requests;
+    std::uint64_t hits_start = deps.cache ? deps.cache->stats().saved() : 0;
+
+    JobOutcome outcome(std::int64_t items, std::string note = {}) const {
+        JobOutcome o;
+        o.items = items;
+        o.upstream_calls = static_cast<std::int64_t>(deps.iracing.stats().data_requests - iracing_start +
+                                                     deps.garage61.stats().requests - garage61_start);
+        o.cache_hits = static_cast<std::int64_t>((deps.cache ? deps.cache->stats().saved() : 0) - hits_start);
+        o.note = std::move(note);
+        return o;
+    }
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Member token sources
+
+class MemberTokens::Source final : public integrations::TokenSource {
+  public:
+    Source(identity::Providers* providers, const Fallback* fallback, std::string provider,
+           std::int64_t user_id)
+        : providers_(providers), fallback_(fallback), provider_(std::move(provider)), user_id_(user_id) {}
+
+    Result<std::string> access_token() override { return get(std::chrono::minutes(2)); }
+    Result<std::string> refresh_after_unauthorized(std::string_view) override {
+        // A margin longer than any token lifetime forces the refresh (one per account, across nodes).
+        return get(std::chrono::hours(24 * 365));
+    }
+
+  private:
+    Result<std::string> get(std::chrono::seconds margin) {
+        if (providers_) {
+            auto p = identity::parse_provider(provider_);
+            if (!p) return Error(ErrorKind::internal, "auth.not_linked", {{"provider", provider_}});
+            return providers_->access_token(*p, user_id_, margin);
+        }
+        if (fallback_ && *fallback_) return (*fallback_)(provider_, user_id_);
+        return Error(ErrorKind::unavailable, "auth.not_linked", {{"provider", provider_}});
+    }
+
+    identity::Providers* providers_;
+    const Fallback* fallback_;
+    std::string provider_;
+    std::int64_t user_id_;
+};
+
+MemberTokens::MemberTokens(identity::Providers* providers, Fallback fallback)
+    : providers_(providers), fallback_(std::move(fallback)) {}
+
+integrations::TokenSource& MemberTokens::of(std::string_view provider, std::int64_t user_id) {
+    std::lock_guard lock(mutex_);
+    auto& slot = sources_[{std::string(provider), user_id}];
+    if (!slot) slot = std::make_unique<Source>(providers_, &fallback_, std::string(provider), user_id);
+    return *slot;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+SyncService::SyncService(SyncDeps deps, MemberTokens::Fallback token_fallback)
+    : deps_(deps), tokens_(deps.providers, std::move(token_fallback)) {}
+SyncService::~SyncService() = default;
+
+const std::vector<std::string>& SyncService::job_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& job : job_defaults()) out.emplace_back(job.name);
+        return out;
+    }();
+    return names;
+}
+
+Status SyncService::register_jobs(jobs::Scheduler& scheduler) const {
+    using Method = Result<JobOutcome> (SyncService::*)(JobContext&);
+    static const std::map<std::string, Method, std::less<>> methods{
+        {"iracing-members", &SyncService::iracing_members},
+        {"iracing-irating-history", &SyncService::iracing_irating_history},
+        {"iracing-recent-races", &SyncService::iracing_recent_races},
+        {"iracing-weekly-schedule", &SyncService::iracing_weekly_schedule},
+        {"iracing-league-results", &SyncService::iracing_league_results},
+        {"garage61-laps", &SyncService::garage61_laps},
+        {"garage61-cars", &SyncService::garage61_cars},
+        {"subscription-audit", &SyncService::subscription_audit},
+        {"discord-role-sync", &SyncService::discord_role_sync},
+        {"cache-warm", &SyncService::cache_warm},
+        {"stint-reminders", &SyncService::stint_reminders},
+        {"dm-queue-sweeper", &SyncService::dm_queue_sweeper},
+        {"token-refresh", &SyncService::token_refresh},
+        {"housekeeping", &SyncService::housekeeping},
+    };
+    auto* self = const_cast<SyncService*>(this);
+    for (const auto& name : job_names()) {
+        const auto& text = deps_.config.sync.schedules.at(name);
+        const bool enabled = text != "off";
+        auto cron = jobs::CronExpression::parse(enabled ? text : "0 0 1 1 *");
+        if (!cron) {
+            auto error = cron.error();
+            error.args.insert(error.args.begin(), {"key", "jobs." + name});
+            return error;
+        }
+        const Method method = methods.at(name);
+        if (auto added =
+                scheduler.add({.name = name,
+                               .schedule = *cron,
+                               .timeout = std::chrono::seconds(deps_.config.sync.job_timeout_s),
+                               .enabled = enabled,
+                               .run = [self, method](JobContext& ctx) { return (self->*method)(ctx); }});
+            !added)
+            return added.error();
+    }
+    return {};
+}
+
+Result<std::vector<LinkedMember>> SyncService::linked(std::string_view provider) const {
+    auto rows = deps_.sql.execute(kLinked, {std::string(provider)});
+    if (!rows) return rows.error();
+    std::vector<LinkedMember> out;
+    for (const auto& r : rows->rows) out.push_back({r.int64(0), r.text(1), r.text(2), r.text(3), r.int64(4)});
+    return out;
+}
+
+Result<integrations::TokenSource*> SyncService::team_token(std::string_view provider) {
+    if (provider == "iracing" && deps_.service_account && deps_.service_account->configured())
+        return static_cast<integrations::TokenSource*>(deps_.service_account);
+    auto members = linked(provider);
+    if (!members) return members.error();
+    for (const auto& m : *members)
+        if (m.status == "active") return &tokens_.of(provider, m.user_id);
+    return Error(ErrorKind::unavailable, "sync.no_token", {{"provider", std::string(provider)}});
+}
+
+// 1. iRating, SR and licence per category for every linked member, 50 per member/get call.
+Result<JobOutcome> SyncService::iracing_members(JobContext& ctx) {
+    Counter counter{deps_};
+    auto members = linked("iracing");
+    if (!members) return members.error();
+    if (members->empty()) return counter.outcome(0, "no linked iRacing accounts");
+    auto token = team_token("iracing");
+    if (!token) return token.error();
+    std::map<std::int64_t, std::int64_t> user_of;  // cust_id -> user_id
+    std::vector<std::int64_t> ids;
+    for (const auto& m : *members)
+        if (auto id = std::strtoll(m.subject.c_str(), nullptr, 10); id > 0) {
+            user_of[id] = m.user_id;
+            ids.push_back(id);
+        }
+    std::int64_t updated = 0;
+    const auto now = deps_.clock.now_ms();
+    for (std::size_t at = 0; at < ids.size(); at += 50) {
+        if (ctx.should_stop()) return stopped();
+        std::vector<std::int64_t> batch(
+            ids.begin() + static_cast<std::ptrdiff_t>(at),
+            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
+        auto found = deps_.iracing.members(batch, **token, background(ctx));
+        if (!found) return found.error();
+        auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+            for (const auto& member : *found) {
+                auto user = user_of.find(member.cust_id);
+                if (user == user_of.end()) continue;
+                for (const auto& l : member.licenses) {
+                    if (!known_category(l.category)) continue;
+                    if (auto s =
+                            c.execute(kUpsertRating, {user->second, l.category, l.irating, l.safety_rating,
+                                                      std::string(ir::license_class(l.group_id)), now});
+                        !s)
+                        return s.error();
+                }
+                if (auto s = c.execute(kTouchLink, {user->second, std::string("iracing"), now}); !s)
+                    return s.error();
+                ++updated;
+            }
+            return {};
+        });
+        if (!written) return written.error();
+        ctx.progress({static_cast<std::int64_t>(std::min(ids.size(), at + 50)),
+                      static_cast<std::int64_t>(ids.size()),
+                      {}});
+    }
+    return counter.outcome(updated);
+}
+
+// 2. iRating history per rated category, for the profile chart.
+Result<JobOutcome> SyncService::iracing_irating_history(JobContext& ctx) {
+    Counter counter{deps_};
+    auto members = linked("iracing");
+    if (!members) return members.error();
+    auto token = team_token("iracing");
+    if (!token)
+        return members->empty() ? Result<JobOutcome>(counter.outcome(0)) : Result<JobOutcome>(token.error());
+    std::int64_t points = 0;
+    std::int64_t done = 0;
+    for (const auto& m : *members) {
+        if (ctx.should_stop()) return stopped();
+        const auto cust_id = std::strtoll(m.subject.c_str(), nullptr, 10);
+        auto categories = deps_.sql.execute(kRatedCategories, {m.user_id});
+        if (!categories) return categories.error();
+        for (const auto& row : categories->rows) {
+            const auto category = row.text(0);
+            auto chart =
+                deps_.iracing.irating_history(cust_id, category_id(category), **token, background(ctx));
+            if (!chart) {
+                if (chart.error().kind == ErrorKind::not_found) continue;
+                return chart.error();
+            }
+            auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+                for (const auto& p : chart->points)
+                    if (auto s = c.execute(kUpsertHistory, {m.user_id, category, p.day, p.value}); !s)
+                        return s.error();
+                return {};
+            });
+            if (!written) return written.error();
+            points += static_cast<std::int64_t>(chart->points.size());
+        }
+        ctx.progress({++done, static_cast<std::int64_t>(members->size()), {}});
+    }
+    return counter.outcome(points);
+}
+
+// 3. Members' new official results; new ones go to the results feed (WebSocket topic "results").
+Result<JobOutcome> SyncService::iracing_recent_races(JobContext& ctx) {
+    Counter counter{deps_};
+    auto members = linked("iracing");
+    if (!members) return members.error();
+    auto token = team_token("iracing");
+    if (!token)
+        return members->empty() ? Result<JobOutcome>(counter.outcome(0)) : Result<JobOutcome>(token.error());
+    std::int64_t added = 0;
+    std::int64_t done = 0;
+    for (const auto& m : *members) {
+        if (ctx.should_stop()) return stopped();
+        auto races = deps_.iracing.recent_races(std::strtoll(m.subject.c_str(), nullptr, 10), **token,
+                                                background(ctx));
+        if (!races) {
+            if (races.error().kind == ErrorKind::not_found) continue;
+            return races.error();
+        }
+        auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+            for (const auto& r : *races) {
+                auto inserted = c.execute(
+                    kInsertResult,
+                    {m.user_id, r.subsession_id, r.series_id, r.series_name, r.track_name, r.car_id,
+                     ir::parse_iso_time_ms(r.session_start_time).value_or(0), std::int64_t{r.start_position},
+                     std::int64_t{r.finish_position}, std::int64_t{r.laps}, std::int64_t{r.incidents},
+                     r.oldi_rating, r.newi_rating, r.strength_of_field});
+                if (!inserted) return inserted.error();
+                added += inserted->affected;
+            }
+            return {};
+        });
+        if (!written) return written.error();
+        ctx.progress({++done, static_cast<std::int64_t>(members->size()), {}});
+    }
+    // The results feed: announce what has not been announced yet (the bot posts these to Discord).
+    auto unposted = deps_.sql.execute(kUnposted);
+    if (!unposted) return unposted.error();
+    const auto now = deps_.clock.now_ms();
+    for (const auto& r : unposted->rows) {
+        if (deps_.hub) {
+            boost::json::object o{{"type", "result"},
+                                  {"user_id", r.int64(0)},
+                                  {"subsession_id", r.int64(1)},
+                                  {"series", r.text(2)},
+                                  {"track", r.text(3)},
+                                  {"finish_position", r.int64(4) + 1},
+                                  {"irating_delta", r.int64(5)},
+                                  {"member", r.text(6)}};
+            deps_.hub->broadcast("results", boost::json::serialize(o));
+        }
+        if (auto s = deps_.sql.execute(kMarkPosted, {r.int64(0), r.int64(1), now}); !s) return s.error();
+    }
+    return counter.outcome(added, std::to_string(unposted->rows.size()) + " posted");
+}
+
+// 4. Series schedules of the season's weeks and the sessions of the coming days.
+Result<JobOutcome> SyncService::iracing_weekly_schedule(JobContext& ctx) {
+    Counter counter{deps_};
+    auto token = team_token("iracing");
+    if (!token) return counter.outcome(0, "no iRacing token");
+    auto seasons = deps_.iracing.seasons(**token, background(ctx));
+    if (!seasons) return seasons.error();
+    const auto now = deps_.clock.now();
+    std::int64_t rows = 0;
+    auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+        for (const auto& s : *seasons)
+            for (const auto& w : s.schedules) {
+                if (auto r = c.execute(
+                        kUpsertWeek,
+                        {s.season_id, std::int64_t{w.race_week_num}, s.series_id, s.series_name,
+                         std::string(ir::category_key(w.category_id)),
+                         w.config_name.empty() ? w.track_name : w.track_name + " - " + w.config_name,
+                         w.start_date, ms(now)});
+                    !r)
+                    return r.error();
+                ++rows;
+            }
+        return {};
+    });
+    if (!written) return written.error();
+    // The race guide covers a few hours from `from`: walk the next 24 hours in 3-hour steps.
+    std::int64_t sessions = 0;
+    for (int step = 0; step < 8; ++step) {
+        if (ctx.should_stop()) return stopped();
+        auto guide = deps_.iracing.race_guide(now + std::chrono::hours(3 * step), **token, background(ctx));
+        if (!guide) return guide.error();
+        auto stored = deps_.sql.write([&](store::Connection& c) -> Status {
+            for (const auto& g : guide->sessions) {
+                auto starts = ir::parse_iso_time_ms(g.start_time);
+                if (!starts) continue;
+                auto ends = ir::parse_iso_time_ms(g.end_time).value_or(*starts + 3'600'000);
+                if (auto r = c.execute(kUpsertSession, {g.season_id, g.series_id, *starts, ends,
+                                                        std::int64_t{g.entry_count}});
+                    !r)
+                    return r.error();
+                ++sessions;
+            }
+            return {};
+        });
+        if (!stored) return stored.error();
+    }
+    if (auto pruned = deps_.sql.execute(kPruneSessions, {ms(now) - 86'400'000}); !pruned)
+        return pruned.error();
+    return counter.outcome(rows + sessions, std::to_string(sessions) + " sessions");
+}
+
+// 5. The team league's sessions and the results of those that ran.
+Result<JobOutcome> SyncService::iracing_league_results(JobContext& ctx) {
+    Counter counter{deps_};
+    const auto league = deps_.config.iracing.league_id;
+    const auto season = deps_.config.iracing.league_season_id;
+    if (league <= 0 || season <= 0) return counter.outcome(0, "no league configured");
+    auto token = team_token("iracing");
+    if (!token) return token.error();
+    auto sessions = deps_.iracing.league_season_sessions(league, season, **token, background(ctx));
+    if (!sessions) return sessions.error();
+    const auto now = deps_.clock.now_ms();
+    std::int64_t imported = 0;
+    for (const auto& s : *sessions) {
+        if (ctx.should_stop()) return stopped();
+        if (auto r = deps_.sql.execute(
+                kUpsertLeagueSession,
+                {league, season, s.session_id,
+                 s.subsession_id > 0 ? store::Value(s.subsession_id) : store::Value(store::Null{}),
+                 ir::parse_iso_time_ms(s.launch_at).value_or(0), s.track_name,
+                 std::int64_t{s.has_results ? 1 : 0}, now});
+            !r)
+            return r.error();
+        if (!s.has_results || s.subsession_id <= 0) continue;
+        auto have = deps_.sql.execute(kLeagueResultCount, {s.subsession_id});
+        if (!have) return have.error();
+        if (have->first().int64(0) > 0) continue;  // results of a finished session never change
+        auto result = deps_.iracing.result(s.subsession_id, **token, background(ctx));
+        if (!result) {
+            if (result.error().kind == ErrorKind::not_found) continue;
+            return result.error();
+        }
+        auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+            auto insert = [&](const ir::ResultRow& row) -> Status {
+                if (row.cust_id <= 0) return {};
+                store::Value best = row.best_lap_time > 0 ? store::Value(row.best_lap_time / 10)
+                                                          : store::Value(store::Null{});
+                auto r = c.execute(
+                    kInsertLeagueResult,
+                    {s.subsession_id, row.cust_id, row.display_name, std::int64_t{row.finish_position},
+                     std::int64_t{row.laps_complete}, std::int64_t{row.incidents}, best, row.car_id});
+                if (!r) return r.error();
+                imported += r->affected;
+                return {};
+            };
+            for (const auto& row : result->race) {
+                if (auto s2 = insert(row); !s2) return s2;
+                for (const auto& driver : row.driver_results)
+                    if (auto s2 = insert(driver); !s2) return s2;
+            }
+            return {};
+        });
+        if (!written) return written.error();
+    }
+    return counter.outcome(imported);
+}
+
+// 6. New laps of members since the newest stored lap: one team-wide query (the token's owner plus
+// teammates), paged, instead of one query per member.
+Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
+    Counter counter{deps_};
+    auto members = linked("garage61");
+    if (!members) return members.error();
+    if (members->empty()) return counter.outcome(0, "no linked Garage61 accounts");
+    auto token = team_token("garage61");
+    if (!token) return token.error();
+    std::map<std::string, std::int64_t> user_of;
+    for (const auto& m : *members) user_of[m.subject] = m.user_id;
+    auto cars = deps_.garage61.cars(**token, {.deadline = ctx.deadline()});
+    if (!cars) return cars.error();
+    auto tracks = deps_.garage61.tracks(**token, {.deadline = ctx.deadline()});
+    if (!tracks) return tracks.error();
+    g61::LapQuery query;
+    for (const auto& c : *cars) query.cars.push_back(c.id);
+    for (const auto& t : *tracks) query.tracks.push_back(t.id);
+    auto latest = deps_.sql.execute(kLatestLap);
+    if (!latest) return latest.error();
+    if (auto after = latest->first().int64(0); after > 0)
+        query.after = day_text(SystemTime(std::chrono::milliseconds(after))) + "T" + [&] {
+            const auto in_day = after % 86'400'000;
+            char buf[16];
+            std::snprintf(
+                buf, sizeof buf, "%02lld:%02lld:%02lldZ", static_cast<long long>(in_day / 3'600'000),
+                static_cast<long long>(in_day / 60'000 % 60), static_cast<long long>(in_day / 1000 % 60));
+            return std::string(buf);
+        }();
+    auto laps = deps_.garage61.laps(query, **token, {.deadline = ctx.deadline()});
+    if (!laps) return laps.error();
+    std::int64_t added = 0;
+    auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+        for (const auto& lap : *laps) {
+            auto user = user_of.find(lap.driver_id);
+            if (user == user_of.end()) continue;  // a teammate who has not linked Pitwall
+            auto r = c.execute(
+                kInsertLap,
+                {lap.id, user->second, lap.car.platform_id, lap.car.name,
+                 lap.track.variant.empty() ? lap.track.name : lap.track.name + " - " + lap.track.variant,
+                 static_cast<std::int64_t>(lap.lap_time_s * 1000.0), std::int64_t{lap.clean ? 1 : 0},
+                 std::int64_t{lap.session_type}, ir::parse_iso_time_ms(lap.start_time).value_or(0)});
+            if (!r) return r.error();
+            added += r->affected;
+        }
+        return {};
+    });
+    if (!written) return written.error();
+    return counter.outcome(added);
+}
+
+// 7. Which cars each member drives: personal bests per driver and car (group=driver-car) over every
+// car and track, for the planner's car-ownership checks.
+Result<JobOutcome> SyncService::garage61_cars(JobContext& ctx) {
+    Counter counter{deps_};
+    auto members = linked("garage61");
+    if (!members) return members.error();
+    if (members->empty()) return counter.outcome(0, "no linked Garage61 accounts");
+    auto token = team_token("garage61");
+    if (!token) return token.error();
+    std::map<std::string, std::int64_t> user_of;
+    for (const auto& m : *members) user_of[m.subject] = m.user_id;
+    auto cars = deps_.garage61.cars(**token, {.deadline = ctx.deadline()});
+    if (!cars) return cars.error();
+    auto tracks = deps_.garage61.tracks(**token, {.deadline = ctx.deadline()});
+    if (!tracks) return tracks.error();
+    g61::LapQuery query;
+    query.group = g61::LapGrouping::driver_car;
+    for (const auto& c : *cars) query.cars.push_back(c.id);
+    for (const auto& t : *tracks) query.tracks.push_back(t.id);
+    auto bests = deps_.garage61.laps(query, **token, {.deadline = ctx.deadline()});
+    if (!bests) return bests.error();
+    // Best per (member, car) over all tracks.
+    std::map<std::pair<std::int64_t, std::int64_t>, const g61::Lap*> best;
+    for (const auto& lap : *bests) {
+        auto user = user_of.find(lap.driver_id);
+        if (user == user_of.end() || lap.car.platform_id <= 0) continue;
+        auto& slot = best[{user->second, lap.car.platform_id}];
+        if (!slot || ir::parse_iso_time_ms(lap.start_time) > ir::parse_iso_time_ms(slot->start_time))
+            slot = &lap;
+    }
+    auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+        for (const auto& [key, lap] : best)
+            if (auto r = c.execute(kUpsertMemberCar, {key.first, key.second, lap->car.name,
+                                                      static_cast<std::int64_t>(lap->lap_time_s * 1000.0),
+                                                      ir::parse_iso_time_ms(lap->start_time).value_or(0)});
+                !r)
+                return r.error();
+        return {};
+    });
+    if (!written) return written.error();
+    return counter.outcome(static_cast<std::int64_t>(best.size()));
+}
+
+// 8. Linked accounts still valid, iRacing account active, Garage61 plan, member still in the guild.
+Result<JobOutcome> SyncService::subscription_audit(JobContext& ctx) {
+    Counter counter{deps_};
+    struct Finding {
+        std::int64_t user_id;
+        std::string kind;
+        std::string detail;
+    };
+    std::vector<Finding> findings;
+    auto iracing = linked("iracing");
+    if (!iracing) return iracing.error();
+    std::vector<std::int64_t> ids;
+    std::map<std::int64_t, std::int64_t> user_of;
+    for (const auto& m : *iracing) {
+        if (m.status != "active") {
+            findings.push_back({m.user_id, "iracing_token", m.status});
+            continue;
+        }
+        const auto id = std::strtoll(m.subject.c_str(), nullptr, 10);
+        ids.push_back(id);
+        user_of[id] = m.user_id;
+    }
+    if (!ids.empty()) {
+        auto token = team_token("iracing");
+        if (!token) return token.error();
+        std::set<std::int64_t> seen;
+        for (std::size_t at = 0; at < ids.size(); at += 50) {
+            if (ctx.should_stop()) return stopped();
+            std::vector<std::int64_t> batch(
+                ids.begin() + static_cast<std::ptrdiff_t>(at),
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
+            auto found = deps_.iracing.members(batch, **token, background(ctx));
+            if (!found) return found.error();
+            for (const auto& m : *found) seen.insert(m.cust_id);
+        }
+        // member/get silently drops ids it cannot return: a closed or inactive account.
+        for (auto id : ids)
+            if (!seen.contains(id)) findings.push_back({user_of[id], "iracing_inactive", std::to_string(id)});
+    }
+    auto garage61 = linked("garage61");
+    if (!garage61) return garage61.error();
+    for (const auto& m : *garage61) {
+        if (ctx.should_stop()) return stopped();
+        if (m.status != "active") {
+            findings.push_back({m.user_id, "garage61_token", m.status});
+            continue;
+        }
+        auto me = deps_.garage61.me(tokens_.of("garage61", m.user_id), {.deadline = ctx.deadline()});
+        if (!me) {
+            if (me.error().kind == ErrorKind::unauthorized || me.error().code == "auth.link_expired")
+                findings.push_back({m.user_id, "garage61_token", me.error().code});
+            else if (me.error().kind != ErrorKind::unavailable && me.error().kind != ErrorKind::rate_limited)
+                findings.push_back({m.user_id, "garage61_token", me.error().code});
+            else
+                return me.error();
+            continue;
+        }
+        if (me->subscription_plan.empty() || me->subscription_plan == "free")
+            findings.push_back({m.user_id, "garage61_plan",
+                                me->subscription_plan.empty() ? "unknown" : me->subscription_plan});
+    }
+    auto left = deps_.sql.execute(kLeftGuild);
+    if (!left) return left.error();
+    for (const auto& r : left->rows) findings.push_back({r.int64(0), "left_guild", {}});
+    const auto now = deps_.clock.now_ms();
+    auto written = deps_.sql.write([&](store::Connection& c) -> Status {
+        if (auto r = c.execute(kClearFindings); !r) return r.error();
+        for (const auto& f : findings)
+            if (auto r = c.execute(kInsertFinding, {f.user_id, f.kind, f.detail, now}); !r) return r.error();
+        return {};
+    });
+    if (!written) return written.error();
+    return counter.outcome(static_cast<std::int64_t>(iracing->size() + garage61->size()),
+                           std::to_string(findings.size()) + " findings");
+}
+
+// 9. Discord roles -> site roles for every member (the guild's member list with the bot token).
+Result<JobOutcome> SyncService::discord_role_sync(JobContext&) {
+    Counter counter{deps_};
+    if (!deps_.discord.configured() || deps_.config.discord.guild_id.empty())
+        return counter.outcome(0, "no bot token or guild configured");
+    auto members = deps_.discord.guild_members(deps_.config.discord.guild_id);
+    if (!members) return members.error();
+    std::vector<std::pair<std::string, identity::GuildMembership>> memberships;
+    for (auto& m : *members)
+        memberships.push_back(
+            {m.user_id, identity::GuildMembership{true, m.nickname, std::move(m.role_ids)}});
+    auto changed = deps_.users.apply_guild_members(memberships);
+    if (!changed) return changed.error();
+    return counter.outcome(static_cast<std::int64_t>(memberships.size()),
+                           std::to_string(*changed) + " roles changed");
+}
+
+// 10. Hot answers computed before people ask: catalogues, the season, the race guide, the roster's
+// member records. A cache hit here costs nothing upstream.
+Result<JobOutcome> SyncService::cache_warm(JobContext& ctx) {
+    Counter counter{deps_};
+    if (!deps_.cache) return counter.outcome(0, "no cache");
+    std::int64_t warmed = 0;
+    if (auto token = team_token("iracing")) {
+        const auto options = background(ctx);
+        if (deps_.iracing.seasons(**token, options)) ++warmed;
+        if (deps_.iracing.race_guide(deps_.clock.now(), **token, options)) ++warmed;
+        if (deps_.iracing.cars(**token, options)) ++warmed;
+        if (deps_.iracing.tracks(**token, options)) ++warmed;
+        auto members = linked("iracing");
+        if (!members) return members.error();
+        std::vector<std::int64_t> ids;
+        for (const auto& m : *members) ids.push_back(std::strtoll(m.subject.c_str(), nullptr, 10));
+        for (std::size_t at = 0; at < ids.size(); at += 50) {
+            std::vector<std::int64_t> batch(
+                ids.begin() + static_cast<std::ptrdiff_t>(at),
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
+            if (deps_.iracing.members(batch, **token, options)) ++warmed;
+        }
+    }
+    if (auto token = team_token("garage61")) {
+        if (deps_.garage61.cars(**token, {.deadline = ctx.deadline()})) ++warmed;
+        if (deps_.garage61.tracks(**token, {.deadline = ctx.deadline()})) ++warmed;
+    }
+    return counter.outcome(warmed);
+}
+
+// 11. Filled by the planner issue: reminders 30, 15 and 5 minutes before each published stint.
+Result<JobOutcome> SyncService::stint_reminders(JobContext&) {
+    Counter counter{deps_};
+    return counter.outcome(0, "no published plans");
+}
+
+// 12. Filled by the DM-queue issue: reclaims stale deliveries, retries, dead letters.
+Result<JobOutcome> SyncService::dm_queue_sweeper(JobContext&) {
+    Counter counter{deps_};
+    auto counts = deps_.kv.queue_counts("dm");
+    if (!counts) return counts.error();
+    return counter.outcome(
+        0, std::to_string(counts->ready) + " ready, " + std::to_string(counts->delayed) + " delayed");
+}
+
+// 13. Tokens nearing expiry are refreshed ahead of time (service account and member links).
+Result<JobOutcome> SyncService::token_refresh(JobContext& ctx) {
+    Counter counter{deps_};
+    std::int64_t refreshed = 0;
+    if (deps_.service_account && deps_.service_account->configured()) {
+        auto r = deps_.service_account->refresh_if_expiring(std::chrono::minutes(6));
+        if (!r) return r.error();
+        refreshed += *r ? 1 : 0;
+    }
+    auto expiring = deps_.sql.execute(kExpiringLinks, {deps_.clock.now_ms() + 10 * 60'000});
+    if (!expiring) return expiring.error();
+    std::int64_t failed = 0;
+    for (const auto& row : expiring->rows) {
+        if (ctx.should_stop()) return stopped();
+        if (!deps_.providers) break;
+        auto p = identity::parse_provider(row.text(1));
+        if (!p) continue;
+        auto token = deps_.providers->access_token(*p, row.int64(0), std::chrono::minutes(10));
+        if (token)
+            ++refreshed;
+        else
+            ++failed;  // the link is marked expired and shows up in the subscription audit
+    }
+    return counter.outcome(refreshed, failed ? std::to_string(failed) + " failed" : std::string());
+}
+
+// 14. Old sync log rows, runs a crashed node left open, SQLite optimize and a daily snapshot. Expired
+// sessions need nothing: both KV engines drop keys at their TTL.
+Result<JobOutcome> SyncService::housekeeping(JobContext&) {
+    Counter counter{deps_};
+    const auto now = deps_.clock.now_ms();
+    auto pruned = deps_.log.prune(now - deps_.config.sync.keep_runs_days * 86'400'000);
+    if (!pruned) return pruned.error();
+    auto abandoned = deps_.log.close_abandoned(deps_.config.sync.job_timeout_s * 1000 * 2);
+    if (!abandoned) return abandoned.error();
+    std::string note = std::to_string(*pruned) + " runs pruned";
+    if (deps_.sql.dialect() == store::Dialect::sqlite) {
+        if (auto r = deps_.sql.execute(kOptimize); !r) return r.error();
+        namespace fs = std::filesystem;
+        const fs::path dir = fs::path(deps_.config.data_dir) / "snapshots";
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        const fs::path target = dir / ("pitwall-" + day_text(deps_.clock.now()) + ".db");
+        if (!ec && !fs::exists(target, ec)) {
+            if (auto r = deps_.sql.execute(kSnapshot, {target.string()}); !r) return r.error();
+            note += ", snapshot " + target.filename().string();
+        }
+        // Keep the newest seven snapshots.
+        std::vector<fs::path> snapshots;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            if (entry.path().extension() == ".db") snapshots.push_back(entry.path());
+        std::sort(snapshots.begin(), snapshots.end());
+        while (snapshots.size() > 7) {
+            fs::remove(snapshots.front(), ec);
+            snapshots.erase(snapshots.begin());
+        }
+    }
+    return counter.outcome(*pruned + *abandoned, note);
+}
+
+}  // namespace pitwall::sync
