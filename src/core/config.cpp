@@ -379,7 +379,7 @@ const std::vector<JobDefault>& job_defaults() {
         {"iracing-league-results", "40 */6 * * *"},
         {"garage61-laps", "25 */3 * * *"},
         {"garage61-cars", "45 3 * * *"},
-        {"subscription-audit", "50 5 * * *"},
+        {"subscription-audit", "50 5 * * MON"},  // subscriptions change slowly; weekly
         {"discord-role-sync", "*/15 * * * *"},
         {"cache-warm", "*/10 * * * *"},
         {"stint-reminders", "* * * * *"},

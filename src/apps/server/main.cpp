@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
         log::error("sync: {}", apps::describe(&*catalog, sync.error()));
         return apps::kExitFailure;
     }
-    sync::add_routes(router, {*config, (*sync)->scheduler(), (*sync)->log(), **sql, shell});
+    sync::add_routes(router,
+                     {*config, (*sync)->scheduler(), (*sync)->log(), (*sync)->service(), **sql, shell});
 
     if (print_routes) {
         for (const auto& route : router.routes())

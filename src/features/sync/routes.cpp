@@ -130,6 +130,23 @@ void add_routes(http::Router& router, const RouteDeps& deps) {
                          return Response::redirect("/admin/sync", 303);
                      }});
 
+    router.must_add({.method = Method::get,
+                     .pattern = "/api/members/{id:int}/iracing",
+                     .permission = "team.view",
+                     .handler = [d](Request& r) {
+                         auto body = d.service.live_member_json(r.int_param("id"));
+                         if (!body) return http::error_response(r, body.error());
+                         return Response::json(200, std::move(*body));
+                     }});
+    router.must_add({.method = Method::get,
+                     .pattern = "/api/schedule/race-guide",
+                     .permission = "team.view",
+                     .handler = [d](Request& r) {
+                         auto body = d.service.live_race_guide_json();
+                         if (!body) return http::error_response(r, body.error());
+                         return Response::json(200, std::move(*body));
+                     }});
+
     // An external scheduler (system cron, a cloud scheduler) triggers a job. The secret is compared
     // in constant time; a wrong or missing one is a 401 and a log line (without the secret).
     router.must_add(

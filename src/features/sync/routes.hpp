@@ -3,6 +3,8 @@
 //   GET  /api/admin/sync/runs             sync.view   recent runs as JSON (?job=&limit=)
 //   POST /admin/sync/jobs/{name}/run      sync.run    "run now" (form, CSRF) -> back to the page
 //   POST /api/cron/{name}                 public      external trigger; Authorization: Bearer <cron secret>
+//   GET  /api/members/{id}/iracing        team.view   live iRacing record + recent races (cached)
+//   GET  /api/schedule/race-guide         team.view   the sessions of the next hours (cached)
 #pragma once
 
 #include <string>
@@ -25,11 +27,13 @@ struct Shell;
 namespace pitwall::sync {
 
 class SyncLog;
+class SyncService;
 
 struct RouteDeps {
     const Config& config;
     jobs::Scheduler& scheduler;
     SyncLog& log;
+    SyncService& service;
     store::Database& sql;
     const web::Shell& shell;
 };

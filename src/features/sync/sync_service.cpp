@@ -1,6 +1,7 @@
 #include "features/sync/sync_service.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -40,8 +41,16 @@ constexpr store::Statement kUpsertRating{
     "$2, $3, $4, $5, $6) ON CONFLICT (user_id, category) DO UPDATE SET irating = excluded.irating, "
     "safety_rating = "
     "excluded.safety_rating, license_class = excluded.license_class, updated_at = excluded.updated_at"};
-constexpr store::Statement kRatedCategories{
-    "sync.rated_categories", "SELECT category FROM member_ratings WHERE user_id = $1 ORDER BY category"};
+// Categories whose current iRating differs from the newest stored history point (or that have none):
+// the only charts worth fetching again.
+constexpr store::Statement kRatedCategories{"sync.rated_categories",
+                                            "SELECT r.category FROM member_ratings r WHERE r.user_id = $1 "
+                                            "AND r.irating <> COALESCE((SELECT h.irating "
+                                            "FROM irating_history h WHERE h.user_id = r.user_id AND "
+                                            "h.category = r.category ORDER BY h.day DESC LIMIT 1), "
+                                            "-1) ORDER BY r.category"};
+constexpr store::Statement kCurrentRatings{
+    "sync.current_ratings", "SELECT category, irating, safety_rating FROM member_ratings WHERE user_id = $1"};
 constexpr store::Statement kUpsertHistory{"sync.upsert_history",
                                           "INSERT INTO irating_history (user_id, category, day, irating) "
                                           "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, "
@@ -151,6 +160,23 @@ std::string day_text(SystemTime t) {
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
     return buf;
 }
+
+// Set by iracing-members when a member's ratings moved; cleared by iracing-recent-races.
+std::string raced_key(std::int64_t user_id) {
+    return "pw:sync:raced:" + std::to_string(user_id);
+}
+// When iracing-recent-races last read a member: everyone is read at least once a day regardless.
+std::string races_read_key(std::int64_t user_id) {
+    return "pw:sync:races_read:" + std::to_string(user_id);
+}
+constexpr std::int64_t kDayMs = 86'400'000;
+// Marks of what members looked at in the last hour: cache-warm keeps only those answers warm (no
+// point refreshing the race guide every ten minutes at four in the morning).
+constexpr std::string_view kHotRaceGuide = "pw:sync:hot:race_guide";
+constexpr std::string_view kHotMembers = "pw:sync:hot:members";
+constexpr auto kHotFor = std::chrono::hours(1);
+// Everyone's recent races are read at least this often, also when their ratings did not move.
+constexpr std::int64_t kRacesSweepMs = 7 * kDayMs;
 
 ir::CallOptions background(const JobContext& ctx) {
     return {.priority = upstream::Priority::background, .deadline = ctx.deadline()};
@@ -298,6 +324,98 @@ Result<integrations::TokenSource*> SyncService::team_token(std::string_view prov
     return Error(ErrorKind::unavailable, "sync.no_token", {{"provider", std::string(provider)}});
 }
 
+namespace {
+// The roster in member/get batches of 50, sorted, so the job, the audit, cache-warm and live answers
+// ask for the same batches and share their cache entries.
+std::vector<std::vector<std::int64_t>> batches_of(std::vector<std::int64_t> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<std::vector<std::int64_t>> out;
+    for (std::size_t at = 0; at < ids.size(); at += 50)
+        out.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(at),
+                         ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
+    return out;
+}
+
+std::vector<std::int64_t> cust_ids(const std::vector<LinkedMember>& members) {
+    std::vector<std::int64_t> ids;
+    for (const auto& m : members)
+        if (auto id = std::strtoll(m.subject.c_str(), nullptr, 10); id > 0) ids.push_back(id);
+    return ids;
+}
+}  // namespace
+
+Result<std::string> SyncService::live_member_json(std::int64_t user_id) {
+    auto members = linked("iracing");
+    if (!members) return members.error();
+    std::int64_t cust_id = 0;
+    for (const auto& m : *members)
+        if (m.user_id == user_id) cust_id = std::strtoll(m.subject.c_str(), nullptr, 10);
+    if (cust_id <= 0) return Error(ErrorKind::not_found, "sync.not_linked");
+    (void)deps_.kv.set(kHotMembers, "1", kHotFor);
+    auto token = team_token("iracing");
+    if (!token) return token.error();
+    const ir::CallOptions interactive{.priority = upstream::Priority::interactive};
+    std::vector<std::int64_t> batch;
+    for (auto& b : batches_of(cust_ids(*members)))
+        if (std::binary_search(b.begin(), b.end(), cust_id)) batch = std::move(b);
+    auto found = deps_.iracing.members(batch, **token, interactive);
+    if (!found) return found.error();
+    auto races = deps_.iracing.recent_races(cust_id, **token, interactive);
+    if (!races) return races.error();
+    boost::json::object out{{"user_id", user_id}, {"cust_id", cust_id}};
+    boost::json::array licenses;
+    for (const auto& m : *found)
+        if (m.cust_id == cust_id) {
+            out["display_name"] = m.display_name;
+            for (const auto& l : m.licenses)
+                licenses.push_back(
+                    boost::json::object{{"category", l.category},
+                                        {"irating", l.irating},
+                                        {"safety_rating", l.safety_rating},
+                                        {"class", std::string(ir::license_class(l.group_id))}});
+        }
+    out["licenses"] = std::move(licenses);
+    boost::json::array recent;
+    for (const auto& r : *races)
+        recent.push_back(
+            boost::json::object{{"subsession_id", r.subsession_id},
+                                {"series", r.series_name},
+                                {"track", r.track_name},
+                                {"started_at", ir::parse_iso_time_ms(r.session_start_time).value_or(0)},
+                                {"start_position", r.start_position},
+                                {"finish_position", r.finish_position},
+                                {"incidents", r.incidents},
+                                {"irating_change", r.newi_rating - r.oldi_rating}});
+    out["recent_races"] = std::move(recent);
+    return boost::json::serialize(out);
+}
+
+Result<std::string> SyncService::live_race_guide_json() {
+    (void)deps_.kv.set(kHotRaceGuide, "1", kHotFor);
+    auto token = team_token("iracing");
+    if (!token) return token.error();
+    const ir::CallOptions interactive{.priority = upstream::Priority::interactive};
+    auto guide = deps_.iracing.race_guide(deps_.clock.now(), **token, interactive);
+    if (!guide) return guide.error();
+    auto seasons = deps_.iracing.seasons(**token, interactive);
+    if (!seasons) return seasons.error();
+    std::map<std::int64_t, std::string> names;
+    for (const auto& s : *seasons) names[s.series_id] = s.series_name;
+    boost::json::array sessions;
+    const auto now = deps_.clock.now_ms();
+    for (const auto& g : guide->sessions) {
+        const auto starts = ir::parse_iso_time_ms(g.start_time).value_or(0);
+        if (starts < now) continue;
+        auto name = names.find(g.series_id);
+        sessions.push_back(boost::json::object{{"series_id", g.series_id},
+                                               {"series", name == names.end() ? std::string() : name->second},
+                                               {"starts_at", starts},
+                                               {"entry_count", g.entry_count}});
+    }
+    return boost::json::serialize(boost::json::object{{"sessions", std::move(sessions)}});
+}
+
 // 1. iRating, SR and licence per category for every linked member, 50 per member/get call.
 Result<JobOutcome> SyncService::iracing_members(JobContext& ctx) {
     Counter counter{deps_};
@@ -307,25 +425,35 @@ Result<JobOutcome> SyncService::iracing_members(JobContext& ctx) {
     auto token = team_token("iracing");
     if (!token) return token.error();
     std::map<std::int64_t, std::int64_t> user_of;  // cust_id -> user_id
-    std::vector<std::int64_t> ids;
     for (const auto& m : *members)
-        if (auto id = std::strtoll(m.subject.c_str(), nullptr, 10); id > 0) {
-            user_of[id] = m.user_id;
-            ids.push_back(id);
-        }
+        if (auto id = std::strtoll(m.subject.c_str(), nullptr, 10); id > 0) user_of[id] = m.user_id;
     std::int64_t updated = 0;
+    std::int64_t done = 0;
+    std::vector<std::pair<std::int64_t, std::int64_t>> raced_members;  // user_id, cust_id
     const auto now = deps_.clock.now_ms();
-    for (std::size_t at = 0; at < ids.size(); at += 50) {
+    for (const auto& batch : batches_of(cust_ids(*members))) {
         if (ctx.should_stop()) return stopped();
-        std::vector<std::int64_t> batch(
-            ids.begin() + static_cast<std::ptrdiff_t>(at),
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
         auto found = deps_.iracing.members(batch, **token, background(ctx));
         if (!found) return found.error();
         auto written = deps_.sql.write([&](store::Connection& c) -> Status {
             for (const auto& member : *found) {
                 auto user = user_of.find(member.cust_id);
                 if (user == user_of.end()) continue;
+                // iRating or SR moved in any category (or first sync): the member raced. Their
+                // results, summary and charts are due, and cached copies are stale.
+                auto before = c.execute(kCurrentRatings, {user->second});
+                if (!before) return before.error();
+                std::map<std::string, std::pair<std::int64_t, double>> old_ratings;
+                for (const auto& r : before->rows) old_ratings[r.text(0)] = {r.int64(1), r.real(2)};
+                bool raced = old_ratings.empty();
+                for (const auto& l : member.licenses) {
+                    if (!known_category(l.category)) continue;
+                    auto it = old_ratings.find(l.category);
+                    if (it == old_ratings.end() || it->second.first != l.irating ||
+                        std::abs(it->second.second - l.safety_rating) > 0.005)
+                        raced = true;
+                }
+                if (raced) raced_members.push_back({user->second, member.cust_id});
                 for (const auto& l : member.licenses) {
                     if (!known_category(l.category)) continue;
                     if (auto s =
@@ -341,11 +469,14 @@ Result<JobOutcome> SyncService::iracing_members(JobContext& ctx) {
             return {};
         });
         if (!written) return written.error();
-        ctx.progress({static_cast<std::int64_t>(std::min(ids.size(), at + 50)),
-                      static_cast<std::int64_t>(ids.size()),
-                      {}});
+        done += static_cast<std::int64_t>(batch.size());
+        ctx.progress({done, static_cast<std::int64_t>(user_of.size()), {}});
     }
-    return counter.outcome(updated);
+    for (const auto& [user_id, cust_id] : raced_members) {
+        deps_.iracing.invalidate_member(cust_id);
+        if (auto s = deps_.kv.set(raced_key(user_id), "1"); !s) return s.error();
+    }
+    return counter.outcome(updated, std::to_string(raced_members.size()) + " raced");
 }
 
 // 2. iRating history per rated category, for the profile chart.
@@ -395,8 +526,22 @@ Result<JobOutcome> SyncService::iracing_recent_races(JobContext& ctx) {
         return members->empty() ? Result<JobOutcome>(counter.outcome(0)) : Result<JobOutcome>(token.error());
     std::int64_t added = 0;
     std::int64_t done = 0;
+    std::int64_t skipped = 0;
+    const auto started = deps_.clock.now_ms();
     for (const auto& m : *members) {
         if (ctx.should_stop()) return stopped();
+        // Due: the member raced since the last read (iracing-members saw their ratings move), or
+        // was not read for a week (races that moved nothing, e.g. unofficial ones).
+        auto raced = deps_.kv.get(raced_key(m.user_id));
+        auto read_at = deps_.kv.get(races_read_key(m.user_id));
+        if (!raced) return raced.error();
+        if (!read_at) return read_at.error();
+        const bool stale =
+            !*read_at || std::strtoll((*read_at)->c_str(), nullptr, 10) < started - kRacesSweepMs;
+        if (!*raced && !stale) {
+            ++skipped;
+            continue;
+        }
         auto races = deps_.iracing.recent_races(std::strtoll(m.subject.c_str(), nullptr, 10), **token,
                                                 background(ctx));
         if (!races) {
@@ -417,6 +562,8 @@ Result<JobOutcome> SyncService::iracing_recent_races(JobContext& ctx) {
             return {};
         });
         if (!written) return written.error();
+        (void)deps_.kv.del(raced_key(m.user_id));
+        if (auto s = deps_.kv.set(races_read_key(m.user_id), std::to_string(started)); !s) return s.error();
         ctx.progress({++done, static_cast<std::int64_t>(members->size()), {}});
     }
     // The results feed: announce what has not been announced yet (the bot posts these to Discord).
@@ -430,14 +577,15 @@ Result<JobOutcome> SyncService::iracing_recent_races(JobContext& ctx) {
                                   {"subsession_id", r.int64(1)},
                                   {"series", r.text(2)},
                                   {"track", r.text(3)},
-                                  {"finish_position", r.int64(4) + 1},
+                                  {"finish_position", r.int64(4)},
                                   {"irating_delta", r.int64(5)},
                                   {"member", r.text(6)}};
             deps_.hub->broadcast("results", boost::json::serialize(o));
         }
         if (auto s = deps_.sql.execute(kMarkPosted, {r.int64(0), r.int64(1), now}); !s) return s.error();
     }
-    return counter.outcome(added, std::to_string(unposted->rows.size()) + " posted");
+    return counter.outcome(added, std::to_string(done) + " read, " + std::to_string(skipped) +
+                                      " unchanged, " + std::to_string(unposted->rows.size()) + " posted");
 }
 
 // 4. Series schedules of the season's weeks and the sessions of the coming days.
@@ -567,15 +715,17 @@ Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
     for (const auto& t : *tracks) query.tracks.push_back(t.id);
     auto latest = deps_.sql.execute(kLatestLap);
     if (!latest) return latest.error();
-    if (auto after = latest->first().int64(0); after > 0)
-        query.after = day_text(SystemTime(std::chrono::milliseconds(after))) + "T" + [&] {
-            const auto in_day = after % 86'400'000;
-            char buf[16];
-            std::snprintf(
-                buf, sizeof buf, "%02lld:%02lld:%02lldZ", static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60), static_cast<long long>(in_day / 1000 % 60));
-            return std::string(buf);
-        }();
+    // Incremental by `after`: from the newest stored lap, minus an overlap for laps that were still
+    // being driven (or uploaded late) at the last run; stored laps are skipped by id. The first run
+    // goes back 90 days, not the whole history.
+    const auto newest = latest->first().int64(0);
+    const auto from = newest > 0 ? newest - 2 * 3'600'000 : deps_.clock.now_ms() - 90 * kDayMs;
+    const auto in_day = ((from % 86'400'000) + 86'400'000) % 86'400'000;
+    char clock_text[16];
+    std::snprintf(clock_text, sizeof clock_text, "T%02lld:%02lld:%02lldZ",
+                  static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
+                  static_cast<long long>(in_day / 1000 % 60));
+    query.after = day_text(SystemTime(std::chrono::milliseconds(from))) + clock_text;
     auto laps = deps_.garage61.laps(query, **token, {.deadline = ctx.deadline()});
     if (!laps) return laps.error();
     std::int64_t added = 0;
@@ -667,11 +817,8 @@ Result<JobOutcome> SyncService::subscription_audit(JobContext& ctx) {
         auto token = team_token("iracing");
         if (!token) return token.error();
         std::set<std::int64_t> seen;
-        for (std::size_t at = 0; at < ids.size(); at += 50) {
+        for (const auto& batch : batches_of(cust_ids(*iracing))) {  // the job's batches: shared cache keys
             if (ctx.should_stop()) return stopped();
-            std::vector<std::int64_t> batch(
-                ids.begin() + static_cast<std::ptrdiff_t>(at),
-                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
             auto found = deps_.iracing.members(batch, **token, background(ctx));
             if (!found) return found.error();
             for (const auto& m : *found) seen.insert(m.cust_id);
@@ -734,27 +881,30 @@ Result<JobOutcome> SyncService::discord_role_sync(JobContext&) {
                            std::to_string(*changed) + " roles changed");
 }
 
-// 10. Hot answers computed before people ask: catalogues, the season, the race guide, the roster's
-// member records. A cache hit here costs nothing upstream.
+// 10. Hot answers computed before people ask: the catalogues always; the season and race guide, and
+// the roster's member records, while members are looking at them (a view in the last hour).
 Result<JobOutcome> SyncService::cache_warm(JobContext& ctx) {
     Counter counter{deps_};
     if (!deps_.cache) return counter.outcome(0, "no cache");
+    auto hot = [&](std::string_view key) {
+        auto v = deps_.kv.get(key);
+        return v && *v;
+    };
     std::int64_t warmed = 0;
     if (auto token = team_token("iracing")) {
         const auto options = background(ctx);
-        if (deps_.iracing.seasons(**token, options)) ++warmed;
-        if (deps_.iracing.race_guide(deps_.clock.now(), **token, options)) ++warmed;
+        // Catalogues: cheap (cached for a day), needed by every job and page.
         if (deps_.iracing.cars(**token, options)) ++warmed;
         if (deps_.iracing.tracks(**token, options)) ++warmed;
-        auto members = linked("iracing");
-        if (!members) return members.error();
-        std::vector<std::int64_t> ids;
-        for (const auto& m : *members) ids.push_back(std::strtoll(m.subject.c_str(), nullptr, 10));
-        for (std::size_t at = 0; at < ids.size(); at += 50) {
-            std::vector<std::int64_t> batch(
-                ids.begin() + static_cast<std::ptrdiff_t>(at),
-                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 50)));
-            if (deps_.iracing.members(batch, **token, options)) ++warmed;
+        if (hot(kHotRaceGuide)) {
+            if (deps_.iracing.seasons(**token, options)) ++warmed;
+            if (deps_.iracing.race_guide(deps_.clock.now(), **token, options)) ++warmed;
+        }
+        if (hot(kHotMembers)) {
+            auto members = linked("iracing");
+            if (!members) return members.error();
+            for (const auto& batch : batches_of(cust_ids(*members)))
+                if (deps_.iracing.members(batch, **token, options)) ++warmed;
         }
     }
     if (auto token = team_token("garage61")) {
@@ -816,7 +966,15 @@ Result<JobOutcome> SyncService::housekeeping(JobContext&) {
     if (!abandoned) return abandoned.error();
     std::string note = std::to_string(*pruned) + " runs pruned";
     if (deps_.sql.dialect() == store::Dialect::sqlite) {
-        if (auto r = deps_.sql.execute(kOptimize); !r) return r.error();
+        // On the writer: SQLite calls the pragma read-only, so execute() would send it to a read-only
+        // reader connection, where the ANALYZE it decides to run fails.
+        if (auto r = deps_.sql.write([](store::Connection& c) -> Status {
+                auto optimized = c.execute(kOptimize);
+                if (!optimized) return optimized.error();
+                return {};
+            });
+            !r)
+            return r.error();
         namespace fs = std::filesystem;
         const fs::path dir = fs::path(deps_.config.data_dir) / "snapshots";
         std::error_code ec;

@@ -113,6 +113,15 @@ class SyncService {
     Result<jobs::JobOutcome> token_refresh(jobs::JobContext& ctx);
     Result<jobs::JobOutcome> housekeeping(jobs::JobContext& ctx);
 
+    // Live answers for the JSON API (and the page views of the team-week benchmark): read through
+    // the cache at interactive priority, so a page never waits behind background sync. The member's
+    // record comes from the same member/get batch the iracing-members job reads (one cache key for
+    // the roster), recent races from the key iracing-recent-races fills.
+    // Errors: sync.not_linked (not_found) when the member has no iRacing link; upstream errors.
+    [[nodiscard]] Result<std::string> live_member_json(std::int64_t user_id);
+    // The race guide from now, with series names: the sessions of the next hours.
+    [[nodiscard]] Result<std::string> live_race_guide_json();
+
     [[nodiscard]] Result<std::vector<LinkedMember>> linked(std::string_view provider) const;
     // The token the team's background reads use: the service account when configured, else the
     // first linked member's (any member's token may read public data).

@@ -68,14 +68,20 @@ Client::Client(const auth::HttpClient& http, upstream::RateGovernor& governor, u
 upstream::CachePolicy Client::policy_for(std::string_view endpoint) {
     using upstream::CachePolicy;
     auto minutes = [](int m) { return std::chrono::milliseconds(std::chrono::minutes(m)); };
-    if (endpoint == "season/race_guide") return CachePolicy{.ttl = 60s, .stale_for = minutes(5)};
+    // Keyed by a 10-minute bucket of `from` (race_guide()); entry counts move, the sessions do not.
+    if (endpoint == "season/race_guide") return CachePolicy{.ttl = minutes(5), .stale_for = minutes(10)};
     if (endpoint == "results/get")  // a finished subsession never changes
         return CachePolicy{.ttl = minutes(60 * 24 * 30), .negative_ttl = minutes(60)};
     if (endpoint == "car/get" || endpoint == "track/get")
         return CachePolicy{.ttl = minutes(60 * 24), .stale_for = minutes(60 * 24 * 6)};
     if (endpoint == "series/seasons")
         return CachePolicy{.ttl = minutes(60 * 6), .stale_for = minutes(60 * 18)};
+    // A member's history and results change only when they race; iracing-members sees that (their
+    // iRating or SR moves) and invalidates these keys (invalidate_member), so they can live long.
     if (endpoint == "member/chart_data")
+        return CachePolicy{
+            .ttl = minutes(60 * 24), .stale_for = minutes(60 * 24 * 6), .negative_ttl = minutes(60)};
+    if (endpoint == "stats/member_recent_races" || endpoint == "stats/member_summary")
         return CachePolicy{
             .ttl = minutes(60 * 6), .stale_for = minutes(60 * 18), .negative_ttl = minutes(60)};
     if (endpoint == "lookup/drivers") return CachePolicy{.ttl = minutes(60), .negative_ttl = minutes(10)};
@@ -269,6 +275,19 @@ Result<std::string> Client::read(std::string_view endpoint, const Params& params
                        [this, endpoint = std::string(endpoint), params, tokens = &tokens, options]() {
                            return fetch(endpoint, params, *tokens, options);
                        });
+}
+
+void Client::invalidate(std::string_view endpoint, const Params& params, std::string_view scope) const {
+    if (cache_) (void)cache_->invalidate(cache_key(endpoint, params, scope));
+}
+
+void Client::invalidate_member(std::int64_t cust_id) const {
+    const auto id = std::to_string(cust_id);
+    invalidate("stats/member_recent_races", {{"cust_id", id}});
+    invalidate("stats/member_summary", {{"cust_id", id}});
+    for (int category = 1; category <= 6; ++category)
+        invalidate("member/chart_data",
+                   {{"cust_id", id}, {"category_id", std::to_string(category)}, {"chart_type", "1"}});
 }
 
 namespace {

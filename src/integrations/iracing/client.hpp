@@ -82,6 +82,11 @@ class Client {
                                            const upstream::CachePolicy& policy,
                                            std::string_view scope = {}) const;
 
+    // Drops a cached answer (a job saw that it changed, e.g. a member's iRating moved: they raced).
+    void invalidate(std::string_view endpoint, const Params& params, std::string_view scope = {}) const;
+    // The cache keys of the per-member answers that change when a member races.
+    void invalidate_member(std::int64_t cust_id) const;
+
     // Typed reads with the default cache policy of each resource (see policy_for()).
     [[nodiscard]] Result<std::vector<Member>> members(const std::vector<std::int64_t>& cust_ids,
                                                       TokenSource& tokens,

@@ -398,6 +398,7 @@ std::optional<std::int64_t> parse_iso_time_ms(std::string_view s) {
     auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2);
     if (!y || !mo || !d || !h || !mi) return std::nullopt;
     int sec = 0;
+    int millis = 0;
     std::size_t at = 16;
     if (at < s.size() && s[at] == ':') {
         auto ss = number(at + 1, 2);
@@ -406,7 +407,11 @@ std::optional<std::int64_t> parse_iso_time_ms(std::string_view s) {
         at += 3;
         if (at < s.size() && s[at] == '.') {
             ++at;
-            while (at < s.size() && s[at] >= '0' && s[at] <= '9') ++at;
+            int digits = 0;
+            for (; at < s.size() && s[at] >= '0' && s[at] <= '9'; ++at, ++digits)
+                if (digits < 3) millis = millis * 10 + (s[at] - '0');
+            if (digits == 0) return std::nullopt;
+            for (; digits < 3; ++digits) millis *= 10;
         }
     }
     const auto rest = s.substr(at);
@@ -414,7 +419,7 @@ std::optional<std::int64_t> parse_iso_time_ms(std::string_view s) {
     using namespace std::chrono;
     const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
     if (!ymd.ok() || *h > 23 || *mi > 59 || sec > 60) return std::nullopt;
-    const auto tp = sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{sec};
+    const auto tp = sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{sec} + milliseconds{millis};
     return duration_cast<milliseconds>(tp.time_since_epoch()).count();
 }
 

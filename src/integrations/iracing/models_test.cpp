@@ -82,7 +82,9 @@ TEST(IracingModels, WrongShapesAreBadAnswersNotCrashes) {
 TEST(IracingModels, IsoTimes) {
     EXPECT_EQ(parse_iso_time_ms("1970-01-01T00:00Z"), 0);
     EXPECT_EQ(parse_iso_time_ms("1970-01-01T00:01:02Z"), 62'000);
-    EXPECT_EQ(parse_iso_time_ms("2024-02-29T12:00:00.123Z"), 1'709'208'000'000);
+    EXPECT_EQ(parse_iso_time_ms("2024-02-29T12:00:00.123Z"), 1'709'208'000'123);
+    EXPECT_EQ(parse_iso_time_ms("2024-02-29T12:00:00.5Z"), 1'709'208'000'500);
+    EXPECT_EQ(parse_iso_time_ms("2024-02-29T12:00:00.Z"), std::nullopt);
     EXPECT_EQ(parse_iso_time_ms("2023-02-29T12:00:00Z"), std::nullopt);
     EXPECT_EQ(parse_iso_time_ms("2023-01-01T12:00:00+02:00"), std::nullopt);  // only UTC is accepted
     EXPECT_EQ(parse_iso_time_ms("garbage"), std::nullopt);
