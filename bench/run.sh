@@ -16,3 +16,11 @@ if [[ ! -x $kv_bench ]]; then
     exit 1
 fi
 "$kv_bench"
+echo
+team_week=${BENCH_BIN_DIR:-build/bin}/pitwall-team-week-bench
+echo "### sync: a team week against the fakes, with and without the cache ($team_week)"
+if [[ ! -x $team_week ]]; then
+    echo "run.sh: $team_week not built (cmake --preset release && cmake --build --preset release)" >&2
+    exit 1
+fi
+"$team_week" 2>/dev/null

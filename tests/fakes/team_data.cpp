@@ -1437,9 +1437,26 @@ std::optional<std::int64_t> parse_iso8601(std::string_view t) {
 
 // ---- ratings ------------------------------------------------------------------------------------
 
+namespace {
+// iRating moves only when the member races in the category, as on iRacing: the value of a day is the
+// value of the member's last finished race day in that category (a fixed 120-day anchor when there
+// was none), so members who did not race keep their ratings and a sync can tell who raced.
+std::int64_t rating_day(const FakeTeam& team, const TeamMember& m, int category_id, std::int64_t ms) {
+    const std::int64_t today = day_of(ms);
+    for (std::int64_t d = today; d > today - 120; --d)
+        for (const auto& slot : day_races(team, m, d)) {
+            const Series& s = team.series[static_cast<std::size_t>(slot.series)];
+            if (s.category_id != category_id) continue;
+            if (slot_start_ms(s, slot.hour) + static_cast<std::int64_t>(s.race_minutes) * 60'000 <= ms)
+                return d;
+        }
+    return today - floor_mod(today, 120);
+}
+}  // namespace
+
 int irating_at(const FakeTeam& team, const TeamMember& m, int category_id, std::int64_t ms) {
     const License& l = m.license(category_id);
-    const std::int64_t day = day_of(ms);
+    const std::int64_t day = rating_day(team, m, category_id, ms);
     const std::uint64_t u = H(team.seed, kTagIrating, m.cust_id, l.category_id);
     const double amplitude = l.license_level <= 4 && l.irating == 1350 ? 0.0 : 120 + unit(u) * 220;
     const double period = 90 + unit(u >> 8) * 140;

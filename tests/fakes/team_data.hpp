@@ -195,7 +195,8 @@ struct Season {
 
 // ---- ratings ------------------------------------------------------------------------------------
 
-// The member's iRating in a licence category on the UTC day of `ms` (800-5500, moves day by day).
+// The member's iRating in a licence category at `ms` (800-5500): it moves on the days the member
+// races in that category and stays put between them.
 [[nodiscard]] int irating_at(const FakeTeam& team, const TeamMember& member, int category_id,
                              std::int64_t ms);
 

@@ -23,8 +23,9 @@ boost::json::object layout_data(const Shell& shell, const http::Request& request
     if (request.principal.signed_in())
         data["user"] =
             boost::json::object{{"name", request.principal.display_name}, {"role", request.principal.role}};
-    // The admin entry appears once the admin panels exist (they have no page yet: no dead link).
-    data["can"] = boost::json::object{{"members", auth::allows(role, "team.view")}, {"admin", false}};
+    // The admin entry leads to the first admin panel there is: sync (the other panels come with #7).
+    data["can"] = boost::json::object{{"members", auth::allows(role, "team.view")},
+                                      {"admin", auth::allows(role, "sync.view")}};
     if (!current.empty()) data["current"] = boost::json::object{{current, true}};
     boost::json::array locales;
     if (request.catalog)

@@ -14,7 +14,7 @@ export const binDir = process.env.PITWALL_TEST_BIN_DIR ?? path.join(repo, 'build
 export const fixtures = JSON.parse(fs.readFileSync(path.join(here, '../peers/fixtures.json'), 'utf8'));
 export const tokenKey = 'test-token-key-with-at-least-32-bytes!!';
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
@@ -25,7 +25,7 @@ function freePort() {
   });
 }
 
-function waitForLine(child, pattern, timeoutMs, what) {
+export function waitForLine(child, pattern, timeoutMs, what) {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), timeoutMs);
