@@ -363,7 +363,15 @@ Result<std::string> SyncService::live_member_json(std::int64_t user_id) {
     if (!found) return found.error();
     auto races = deps_.iracing.recent_races(cust_id, **token, interactive);
     if (!races) return races.error();
-    boost::json::object out{{"user_id", user_id}, {"cust_id", cust_id}};
+    auto summary = deps_.iracing.member_summary(cust_id, **token, interactive);
+    if (!summary) return summary.error();
+    boost::json::object out{
+        {"user_id", user_id},
+        {"cust_id", cust_id},
+        {"this_year", boost::json::object{{"official_sessions", summary->official_sessions},
+                                          {"official_wins", summary->official_wins},
+                                          {"league_sessions", summary->league_sessions},
+                                          {"league_wins", summary->league_wins}}}};
     boost::json::array licenses;
     for (const auto& m : *found)
         if (m.cust_id == cust_id) {
@@ -695,24 +703,34 @@ Result<JobOutcome> SyncService::iracing_league_results(JobContext& ctx) {
     return counter.outcome(imported);
 }
 
+// What both Garage61 jobs start from: linked members by Garage61 id, the team token, and a lap query
+// over every car and track of the catalogue (the API requires both lists).
+Result<SyncService::TeamLaps> SyncService::team_laps(const JobContext& ctx) {
+    auto members = linked("garage61");
+    if (!members) return members.error();
+    TeamLaps team;
+    for (const auto& m : *members) team.user_of[m.subject] = m.user_id;
+    if (team.user_of.empty()) return team;
+    auto token = team_token("garage61");
+    if (!token) return token.error();
+    team.token = *token;
+    auto cars = deps_.garage61.cars(*team.token, {.deadline = ctx.deadline()});
+    if (!cars) return cars.error();
+    auto tracks = deps_.garage61.tracks(*team.token, {.deadline = ctx.deadline()});
+    if (!tracks) return tracks.error();
+    for (const auto& c : *cars) team.query.cars.push_back(c.id);
+    for (const auto& t : *tracks) team.query.tracks.push_back(t.id);
+    return team;
+}
+
 // 6. New laps of members since the newest stored lap: one team-wide query (the token's owner plus
 // teammates), paged, instead of one query per member.
 Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
     Counter counter{deps_};
-    auto members = linked("garage61");
-    if (!members) return members.error();
-    if (members->empty()) return counter.outcome(0, "no linked Garage61 accounts");
-    auto token = team_token("garage61");
-    if (!token) return token.error();
-    std::map<std::string, std::int64_t> user_of;
-    for (const auto& m : *members) user_of[m.subject] = m.user_id;
-    auto cars = deps_.garage61.cars(**token, {.deadline = ctx.deadline()});
-    if (!cars) return cars.error();
-    auto tracks = deps_.garage61.tracks(**token, {.deadline = ctx.deadline()});
-    if (!tracks) return tracks.error();
-    g61::LapQuery query;
-    for (const auto& c : *cars) query.cars.push_back(c.id);
-    for (const auto& t : *tracks) query.tracks.push_back(t.id);
+    auto team = team_laps(ctx);
+    if (!team) return team.error();
+    if (team->user_of.empty()) return counter.outcome(0, "no linked Garage61 accounts");
+    auto& [user_of, token, query] = *team;
     auto latest = deps_.sql.execute(kLatestLap);
     if (!latest) return latest.error();
     // Incremental by `after`: from the newest stored lap, minus an overlap for laps that were still
@@ -726,7 +744,7 @@ Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
                   static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
                   static_cast<long long>(in_day / 1000 % 60));
     query.after = day_text(SystemTime(std::chrono::milliseconds(from))) + clock_text;
-    auto laps = deps_.garage61.laps(query, **token, {.deadline = ctx.deadline()});
+    auto laps = deps_.garage61.laps(query, *token, {.deadline = ctx.deadline()});
     if (!laps) return laps.error();
     std::int64_t added = 0;
     auto written = deps_.sql.write([&](store::Connection& c) -> Status {
@@ -752,22 +770,12 @@ Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
 // car and track, for the planner's car-ownership checks.
 Result<JobOutcome> SyncService::garage61_cars(JobContext& ctx) {
     Counter counter{deps_};
-    auto members = linked("garage61");
-    if (!members) return members.error();
-    if (members->empty()) return counter.outcome(0, "no linked Garage61 accounts");
-    auto token = team_token("garage61");
-    if (!token) return token.error();
-    std::map<std::string, std::int64_t> user_of;
-    for (const auto& m : *members) user_of[m.subject] = m.user_id;
-    auto cars = deps_.garage61.cars(**token, {.deadline = ctx.deadline()});
-    if (!cars) return cars.error();
-    auto tracks = deps_.garage61.tracks(**token, {.deadline = ctx.deadline()});
-    if (!tracks) return tracks.error();
-    g61::LapQuery query;
+    auto team = team_laps(ctx);
+    if (!team) return team.error();
+    if (team->user_of.empty()) return counter.outcome(0, "no linked Garage61 accounts");
+    auto& [user_of, token, query] = *team;
     query.group = g61::LapGrouping::driver_car;
-    for (const auto& c : *cars) query.cars.push_back(c.id);
-    for (const auto& t : *tracks) query.tracks.push_back(t.id);
-    auto bests = deps_.garage61.laps(query, **token, {.deadline = ctx.deadline()});
+    auto bests = deps_.garage61.laps(query, *token, {.deadline = ctx.deadline()});
     if (!bests) return bests.error();
     // Best per (member, car) over all tracks.
     std::map<std::pair<std::int64_t, std::int64_t>, const g61::Lap*> best;

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "integrations/garage61/client.hpp"
 #include "integrations/token_source.hpp"
 #include "platform/jobs/scheduler.hpp"
 
@@ -35,9 +36,6 @@ namespace pitwall::integrations::iracing {
 class Client;
 class ServiceAccount;
 }  // namespace pitwall::integrations::iracing
-namespace pitwall::integrations::garage61 {
-class Client;
-}
 namespace pitwall::integrations::discord {
 class Client;
 }
@@ -129,6 +127,12 @@ class SyncService {
 
   private:
     struct Counter;
+    struct TeamLaps {
+        std::map<std::string, std::int64_t> user_of;  // Garage61 id -> user id
+        integrations::TokenSource* token = nullptr;
+        integrations::garage61::LapQuery query;
+    };
+    [[nodiscard]] Result<TeamLaps> team_laps(const jobs::JobContext& ctx);
     SyncDeps deps_;
     MemberTokens tokens_;
 };

@@ -78,12 +78,10 @@ upstream::CachePolicy Client::policy_for(std::string_view endpoint) {
         return CachePolicy{.ttl = minutes(60 * 6), .stale_for = minutes(60 * 18)};
     // A member's history and results change only when they race; iracing-members sees that (their
     // iRating or SR moves) and invalidates these keys (invalidate_member), so they can live long.
-    if (endpoint == "member/chart_data")
+    if (endpoint == "member/chart_data" || endpoint == "stats/member_recent_races" ||
+        endpoint == "stats/member_summary")
         return CachePolicy{
             .ttl = minutes(60 * 24), .stale_for = minutes(60 * 24 * 6), .negative_ttl = minutes(60)};
-    if (endpoint == "stats/member_recent_races" || endpoint == "stats/member_summary")
-        return CachePolicy{
-            .ttl = minutes(60 * 6), .stale_for = minutes(60 * 18), .negative_ttl = minutes(60)};
     if (endpoint == "lookup/drivers") return CachePolicy{.ttl = minutes(60), .negative_ttl = minutes(10)};
     // member/get, stats/*, league/*: iRacing's own expirationSeconds of 900.
     return CachePolicy{.ttl = minutes(15), .stale_for = minutes(45), .negative_ttl = minutes(15)};
