@@ -83,7 +83,10 @@ upstream::CachePolicy Client::policy_for(std::string_view endpoint) {
         return CachePolicy{
             .ttl = minutes(60 * 24), .stale_for = minutes(60 * 24 * 6), .negative_ttl = minutes(60)};
     if (endpoint == "lookup/drivers") return CachePolicy{.ttl = minutes(60), .negative_ttl = minutes(10)};
-    // member/get, stats/*, league/*: iRacing's own expirationSeconds of 900.
+    // The roster's batches: iracing-members reads them every 30 minutes (its schedule); pages in
+    // between are served what it read rather than asking iRacing again.
+    if (endpoint == "member/get") return CachePolicy{.ttl = minutes(35), .stale_for = minutes(60)};
+    // league/*, the rest: iRacing's own expirationSeconds of 900.
     return CachePolicy{.ttl = minutes(15), .stale_for = minutes(45), .negative_ttl = minutes(15)};
 }
 
