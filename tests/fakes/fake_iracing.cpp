@@ -298,7 +298,7 @@ struct FakeIracing::Impl {
                                  {"max_pct_fuel_fill", 100},
                                  {"power_adjust_pct", 0},
                                  {"weight_penalty_kg", 0}});
-            char first[16];
+            char first[32];
             std::snprintf(first, sizeof first, "%02d:%02d:00", s.phase, s.minute);
             json::object track = track_ref(t);
             track["category"] = category_key(t.category_id);

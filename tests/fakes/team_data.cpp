@@ -1360,7 +1360,7 @@ std::string iso8601(std::int64_t ms, bool with_millis) {
     const std::int64_t day = floor_div(ms, kDayMs);
     const std::int64_t rest = ms - day * kDayMs;
     const Civil c = civil_from_days(day);
-    char buf[40];
+    char buf[96];
     const int hh = static_cast<int>(rest / kHourMs), mm = static_cast<int>(rest / 60'000 % 60),
               ss = static_cast<int>(rest / 1000 % 60), mss = static_cast<int>(rest % 1000);
     if (with_millis)

@@ -181,7 +181,7 @@ constexpr std::array<DemoSeries, 15> kSeries{{
 
 std::string day_text(std::int64_t day) {
     const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
-    char buffer[16];
+    char buffer[48];
     std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
     return buffer;

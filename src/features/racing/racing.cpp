@@ -50,7 +50,7 @@ static_assert(Racing::kRecentResults == 10 && Racing::kMaxSessions == 6, "the LI
 std::string day_text(std::int64_t day) {
     using namespace std::chrono;
     const year_month_day date{sys_days(days(day))};
-    char buffer[16];
+    char buffer[48];
     std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
     return buffer;

@@ -11,11 +11,6 @@
 namespace pitwall::sync {
 namespace {
 
-constexpr std::string_view kColumns =
-    "id, job, run_trigger, node, scheduled_for, started_at, ended_at, status, items, upstream_calls, "
-    "cache_hits, "
-    "progress_done, progress_total, note, error_code, error_text";
-
 constexpr store::Statement kInsert{"sync.run_insert",
                                    "INSERT INTO sync_runs (job, run_trigger, node, scheduled_for, "
                                    "started_at, status) VALUES ($1, $2, $3, $4, $5, "
@@ -76,9 +71,7 @@ std::int64_t ms(SystemTime t) {
 }  // namespace
 
 SyncLog::SyncLog(store::Database& sql, http::WsHub* hub, const Clock& clock, std::string node)
-    : sql_(sql), hub_(hub), clock_(clock), node_(std::move(node)) {
-    (void)kColumns;
-}
+    : sql_(sql), hub_(hub), clock_(clock), node_(std::move(node)) {}
 
 Result<std::int64_t> SyncLog::started(const std::string& job, jobs::Trigger trigger, SystemTime scheduled_for,
                                       SystemTime started) {

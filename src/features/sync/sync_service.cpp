@@ -155,7 +155,7 @@ int category_id(std::string_view c) {
 
 std::string day_text(SystemTime t) {
     const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-    char buf[16];
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
     return buf;
@@ -265,7 +265,7 @@ const std::vector<std::string>& SyncService::job_names() {
     return names;
 }
 
-Status SyncService::register_jobs(jobs::Scheduler& scheduler) const {
+Status SyncService::register_jobs(jobs::Scheduler& scheduler) {
     using Method = Result<JobOutcome> (SyncService::*)(JobContext&);
     static const std::map<std::string, Method, std::less<>> methods{
         {"iracing-members", &SyncService::iracing_members},
@@ -283,7 +283,7 @@ Status SyncService::register_jobs(jobs::Scheduler& scheduler) const {
         {"token-refresh", &SyncService::token_refresh},
         {"housekeeping", &SyncService::housekeeping},
     };
-    auto* self = const_cast<SyncService*>(this);
+    auto* self = this;
     for (const auto& name : job_names()) {
         const auto& text = deps_.config.sync.schedules.at(name);
         const bool enabled = text != "off";
@@ -739,7 +739,7 @@ Result<JobOutcome> SyncService::garage61_laps(JobContext& ctx) {
     const auto newest = latest->first().int64(0);
     const auto from = newest > 0 ? newest - 2 * 3'600'000 : deps_.clock.now_ms() - 90 * kDayMs;
     const auto in_day = ((from % 86'400'000) + 86'400'000) % 86'400'000;
-    char clock_text[16];
+    char clock_text[48];
     std::snprintf(clock_text, sizeof clock_text, "T%02lld:%02lld:%02lldZ",
                   static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
                   static_cast<long long>(in_day / 1000 % 60));

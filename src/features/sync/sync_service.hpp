@@ -92,7 +92,7 @@ class SyncService {
 
     // Adds the 14 jobs with their configured schedules. Error config.bad_cron naming the jobs.<name>
     // key when a schedule does not parse.
-    [[nodiscard]] Status register_jobs(jobs::Scheduler& scheduler) const;
+    [[nodiscard]] Status register_jobs(jobs::Scheduler& scheduler);
     [[nodiscard]] static const std::vector<std::string>& job_names();
 
     // The job bodies (public for tests and the team-week benchmark).

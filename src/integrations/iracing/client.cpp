@@ -410,7 +410,7 @@ std::string api_time(SystemTime t) {
     const auto day = std::chrono::floor<std::chrono::days>(minutes);
     const std::chrono::year_month_day ymd{day};
     const std::chrono::hh_mm_ss hms{minutes - day};
-    char buf[32];
+    char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ldZ", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                   static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()));

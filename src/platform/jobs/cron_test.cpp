@@ -27,7 +27,7 @@ std::string show(std::optional<SystemTime> t) {
     const auto day = floor<days>(secs);
     const year_month_day date{day};
     const hh_mm_ss time{secs - day};
-    char buffer[32];
+    char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02ld:%02ld:%02ld", static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
                   static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
