@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace pitwall::encoding {
 
@@ -75,6 +76,18 @@ std::string sha256(std::string_view data) {
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len, EVP_sha256(),
                nullptr);
+    return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+    std::string out(32, '\0');
+    unsigned int len = 0;
+    // An empty string_view may carry a null pointer, which HMAC() does not take even at length 0.
+    static constexpr unsigned char nothing = 0;
+    const auto* key_bytes = key.empty() ? &nothing : reinterpret_cast<const unsigned char*>(key.data());
+    const auto* data_bytes = data.empty() ? &nothing : reinterpret_cast<const unsigned char*>(data.data());
+    HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), data_bytes, data.size(),
+         reinterpret_cast<unsigned char*>(out.data()), &len);
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -26,6 +27,7 @@
 
 #include "core/log.hpp"
 #include "platform/http/pipeline.hpp"
+#include "platform/http/ws_endpoint.hpp"
 #include "platform/http/ws_hub.hpp"
 #include "platform/i18n/catalog.hpp"
 
@@ -95,6 +97,7 @@ struct Server::Impl {
     tcp::acceptor acceptor;
     net::signal_set signals;
     std::vector<std::string> ws_paths;
+    std::map<std::string, WsEndpoint, std::less<>> ws_endpoints;
     std::function<void()> started;
 
     std::atomic<bool> stopping{false};
@@ -117,7 +120,7 @@ struct Server::Impl {
     net::awaitable<void> accept_loop();
     net::awaitable<void> serve_http(tcp::socket socket);
     net::awaitable<void> serve_websocket(beast::tcp_stream stream, bhttp::request<bhttp::string_body> upgrade,
-                                         std::string locale);
+                                         std::string locale, Request request, const WsEndpoint* endpoint);
     net::awaitable<void> drain_then_stop();
     void begin_shutdown();
 
@@ -225,14 +228,18 @@ net::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
         }
         const Plan plan = pipeline.plan(request.method, request.target);
 
+        const auto endpoint = ws_endpoints.find(request.path);
         if (websocket::is_upgrade(parser.get()) &&
-            std::find(ws_paths.begin(), ws_paths.end(), request.path) != ws_paths.end()) {
+            (endpoint != ws_endpoints.end() ||
+             std::find(ws_paths.begin(), ws_paths.end(), request.path) != ws_paths.end())) {
             if (stopping) break;
-            // The hub speaks the locale negotiated for the upgrade request.
+            // The socket speaks the locale negotiated for the upgrade request.
             auto accept = request.headers.get("Accept-Language");
             std::string locale = pipeline.catalog().negotiate(accept.value_or(""));
             untrack.release();  // the WebSocket connection tracks itself
-            co_await serve_websocket(std::move(stream), parser.release(), std::move(locale));
+            co_await serve_websocket(std::move(stream), parser.release(), std::move(locale),
+                                     std::move(request),
+                                     endpoint != ws_endpoints.end() ? &endpoint->second : nullptr);
             co_return;
         }
 
@@ -290,7 +297,7 @@ net::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
 // WebSocket connections
 // ---------------------------------------------------------------------------------------------
 
-class Server::Impl::WsConnection : public WsPeer,
+class Server::Impl::WsConnection : public WsChannel,
                                    public Drainable,
                                    public std::enable_shared_from_this<WsConnection> {
   public:
@@ -305,7 +312,7 @@ class Server::Impl::WsConnection : public WsPeer,
             if (self->queue.size() >= self->queue_max_) {
                 // A slow consumer is cut off; its memory never grows past the bound.
                 log::warn("websocket send queue full ({} frames): disconnecting", self->queue.size());
-                self->abort();
+                self->drop();
                 return;
             }
             self->queue.push_back(std::move(frame));
@@ -313,16 +320,24 @@ class Server::Impl::WsConnection : public WsPeer,
         });
     }
 
-    void drain() override {
-        net::post(ws.get_executor(), [self = shared_from_this()] {
+    void drain() override { close(static_cast<int>(websocket::close_code::going_away), {}); }
+
+    void close(int code, std::string_view reason) override {
+        net::post(ws.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
+            if (self->close_requested) return;
             self->close_requested = true;
+            self->close_reason = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
             self->wake.cancel();
         });
     }
 
+    void abort() override {
+        net::post(ws.get_executor(), [self = shared_from_this()] { self->drop(); });
+    }
+
     [[nodiscard]] const std::string& locale() const override { return locale_; }
 
-    void abort() {
+    void drop() {
         closed = true;
         boost::system::error_code ec;
         beast::get_lowest_layer(ws).socket().close(ec);
@@ -332,8 +347,8 @@ class Server::Impl::WsConnection : public WsPeer,
     net::awaitable<void> writer() {
         auto self = shared_from_this();
         while (!closed) {
-            if (close_requested) {
-                auto [ec] = co_await ws.async_close(websocket::close_code::going_away, use_tuple);
+            if (close_requested && queue.empty()) {
+                auto [ec] = co_await ws.async_close(close_reason, use_tuple);
                 (void)ec;
                 break;
             }
@@ -358,6 +373,7 @@ class Server::Impl::WsConnection : public WsPeer,
     std::deque<std::shared_ptr<const std::string>> queue;
     bool closed = false;
     bool close_requested = false;
+    websocket::close_reason close_reason{websocket::close_code::going_away};
 
   private:
     std::size_t queue_max_;
@@ -366,7 +382,8 @@ class Server::Impl::WsConnection : public WsPeer,
 
 net::awaitable<void> Server::Impl::serve_websocket(beast::tcp_stream stream,
                                                    bhttp::request<bhttp::string_body> upgrade,
-                                                   std::string locale) {
+                                                   std::string locale, Request request,
+                                                   const WsEndpoint* endpoint) {
     stream.expires_never();  // the websocket stream has its own timeouts
     auto conn =
         std::make_shared<WsConnection>(std::move(stream), options.ws_send_queue_max, std::move(locale));
@@ -376,7 +393,8 @@ net::awaitable<void> Server::Impl::serve_websocket(beast::tcp_stream stream,
     timeouts.idle_timeout = options.ws_ping_interval * 2;  // a ping after half of it, closed if no pong
     timeouts.keep_alive_pings = true;
     ws.set_option(timeouts);
-    ws.read_message_max(options.ws_max_message_bytes);
+    ws.read_message_max(endpoint && endpoint->max_message_bytes ? endpoint->max_message_bytes
+                                                                : options.ws_max_message_bytes);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(bhttp::field::server, "pitwall"); }));
 
@@ -384,8 +402,31 @@ net::awaitable<void> Server::Impl::serve_websocket(beast::tcp_stream stream,
     if (accept_ec) co_return;
 
     auto tracked = track(conn);
-    hub.attach(conn);
     net::co_spawn(ws.get_executor(), conn->writer(), [](std::exception_ptr e) { log_exception(e); });
+
+    // A feature endpoint's session, or the hub. Session calls run on the worker pool when the
+    // endpoint blocks (stores), one at a time per connection and in frame order.
+    std::shared_ptr<WsSession> session;
+    auto run_session = [&](auto&& call) -> net::awaitable<bool> {
+        auto guarded = [&]() -> bool {
+            try {
+                call();
+                return true;
+            } catch (const std::exception& e) {
+                log::error("websocket session {} failed: {}", request.path, e.what());
+                return false;
+            }
+        };
+        if (!endpoint->blocking) co_return guarded();
+        co_return co_await net::co_spawn(
+            workers, [&]() -> net::awaitable<bool> { co_return guarded(); }, net::use_awaitable);
+    };
+    if (endpoint) {
+        const bool opened = co_await run_session([&] { session = endpoint->open(conn, request); });
+        if (!opened || !session) conn->close(static_cast<int>(websocket::close_code::policy_error), {});
+    } else {
+        hub.attach(conn);
+    }
 
     beast::flat_buffer buffer;
     while (!conn->closed) {
@@ -396,12 +437,19 @@ net::awaitable<void> Server::Impl::serve_websocket(beast::tcp_stream stream,
             buffer.consume(buffer.size());
             continue;
         }
-        std::string reply = hub.handle_client_frame(
-            conn.get(), std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+        std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
+        if (endpoint) {
+            if (session && !co_await run_session([&] { session->on_text(text); })) conn->drop();
+        } else {
+            conn->send(std::make_shared<const std::string>(hub.handle_client_frame(conn.get(), text)));
+        }
         buffer.consume(buffer.size());
-        conn->send(std::make_shared<const std::string>(std::move(reply)));
     }
-    hub.detach(conn.get());
+    if (endpoint) {
+        if (session) co_await run_session([&] { session->on_close(); });
+    } else {
+        hub.detach(conn.get());
+    }
     untrack(tracked);
     conn->closed = true;
     conn->wake.cancel();
@@ -471,6 +519,10 @@ Server::~Server() = default;
 
 void Server::add_websocket_path(std::string path) {
     impl_->ws_paths.push_back(std::move(path));
+}
+
+void Server::add_websocket_endpoint(std::string path, WsEndpoint endpoint) {
+    impl_->ws_endpoints.insert_or_assign(std::move(path), std::move(endpoint));
 }
 
 void Server::on_started(std::function<void()> callback) {

@@ -17,6 +17,7 @@ namespace pitwall::http {
 
 class Pipeline;
 class WsHub;
+struct WsEndpoint;
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
@@ -44,6 +45,8 @@ class Server {
     // WebSocket endpoint: an upgrade request for `path` joins the hub. The same path should also be
     // a route (it declares the permission and answers non-upgrade requests).
     void add_websocket_path(std::string path);
+    // WebSocket endpoint with its own sessions (e.g. /bridge). The path should also be a route.
+    void add_websocket_endpoint(std::string path, WsEndpoint endpoint);
 
     // Binds and listens; the port is known afterwards.
     [[nodiscard]] Status listen();
