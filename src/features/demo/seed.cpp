@@ -82,6 +82,19 @@ constexpr store::Statement kInsertSession{"demo.insert_session",
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 constexpr std::int64_t kHourMs = 60LL * 60 * 1000;
 
+// Events (features/events): times in Unix seconds, as in their tables.
+constexpr store::Statement kInsertEvent{
+    "demo.insert_event",
+    "INSERT INTO events (name, track, car_class, starts_at, duration_min, created_by, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"};
+constexpr store::Statement kInsertRegistration{
+    "demo.insert_registration",
+    "INSERT INTO event_registrations (event_id, user_id, role, source, note, created_at, updated_at) VALUES "
+    "($1, $2, $3, $4, $5, $6, $6)"};
+constexpr store::Statement kInsertAvailability{
+    "demo.insert_availability",
+    "INSERT INTO event_availability (event_id, user_id, hour_start) VALUES ($1, $2, $3)"};
+
 struct DemoSeries {
     std::int64_t id;
     const char* name;
@@ -293,6 +306,72 @@ Status seed_racing(store::Connection& c, const std::vector<Rated>& rated, const 
     return {};
 }
 
+// A team member for the events: their id and their zone's usual UTC offset in hours (standard time is
+// close enough for when a demo driver is awake).
+struct TeamMember {
+    std::int64_t user_id;
+    int utc_offset_h;
+};
+constexpr std::array<int, 8> kZoneOffsets{3, 0, 1, -5, -8, -3, 10, 9};  // kZones order
+
+struct DemoEvent {
+    const char* name;
+    const char* track;
+    const char* car_class;
+    int in_days;
+    int start_hour_utc;
+    int duration_min;
+    int registrations;
+};
+constexpr std::array<DemoEvent, 2> kEvents{{
+    {"Spa 24 Hours", "Circuit de Spa-Francorchamps", "GT3", 5, 14, 1440, 15},
+    {"Watkins Glen 6 Hours", "Watkins Glen International", "GTP", 12, 17, 360, 8},
+}};
+// Notes some registrants leave, by role (driver, spotter, both).
+constexpr std::array<const char*, 3> kNotes{"Happy to start the race", "Can spot the whole race",
+                                            "Night stints are fine"};
+
+// Two upcoming events with registrations, and each registrant's hours: awake hours in their own
+// zone (08:00 to midnight), minus a few they are busy.
+Status seed_events(store::Connection& c, const std::vector<TeamMember>& team, std::int64_t owner,
+                   const Clock& clock) {
+    std::mt19937 rng(77);  // its own generator, like the racing data
+    const std::int64_t now = clock.now_ms() / 1000;
+    const std::int64_t today = now / 86400 * 86400;
+    for (const auto& e : kEvents) {
+        const std::int64_t starts = today + e.in_days * 86400LL + e.start_hour_utc * 3600LL;
+        auto inserted =
+            c.execute(kInsertEvent, {std::string(e.name), std::string(e.track), std::string(e.car_class),
+                                     starts, std::int64_t{e.duration_min}, owner, now - 3 * 86400});
+        if (!inserted) return inserted.error();
+        const std::int64_t event_id = inserted->first().int64(0);
+
+        std::vector<TeamMember> picked = team;
+        std::shuffle(picked.begin(), picked.end(), rng);
+        picked.resize(std::min<std::size_t>(picked.size(), static_cast<std::size_t>(e.registrations)));
+        for (std::size_t i = 0; i < picked.size(); ++i) {
+            const auto& m = picked[i];
+            const int roll = static_cast<int>(rng() % 10);
+            const std::size_t role_index = roll < 5 ? 0 : roll < 7 ? 1 : 2;
+            const char* role = role_index == 0 ? "driver" : role_index == 1 ? "spotter" : "both";
+            const std::string note = rng() % 3 == 0 ? kNotes[role_index] : "";
+            const char* source = rng() % 5 < 2 ? "discord" : "web";
+            const std::int64_t registered_at = now - 2 * 86400 + static_cast<std::int64_t>(i) * 1800;
+            if (auto x = c.execute(kInsertRegistration, {event_id, m.user_id, std::string(role),
+                                                         std::string(source), note, registered_at});
+                !x)
+                return x.error();
+            for (std::int64_t hour = starts; hour < starts + e.duration_min * 60LL; hour += 3600) {
+                const int local = static_cast<int>(((hour / 3600 + m.utc_offset_h) % 24 + 24) % 24);
+                if (local < 8 || rng() % 100 < 15) continue;
+                if (auto x = c.execute(kInsertAvailability, {event_id, m.user_id, hour}); !x)
+                    return x.error();
+            }
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
@@ -304,6 +383,8 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
         std::mt19937 rng(24);  // fixed: the same team on every machine
         const std::int64_t now = clock.now_ms();
         std::vector<Rated> rated;
+        std::vector<TeamMember> team;
+        std::int64_t owner = 0;
         for (int i = 0; i < 60; ++i) {
             const auto& zone = kZones[static_cast<std::size_t>(i) % kZones.size()];
             std::string first = kFirst[static_cast<std::size_t>(i) % kFirst.size()];
@@ -314,6 +395,10 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
                                                     std::int64_t{role == "guest" ? 0 : 1},
                                                     std::string(zone.locale), std::string(zone.name), now});
             if (!inserted) return inserted.error();
+            if (i == 0) owner = inserted->first().int64(0);
+            if (role != "guest")
+                team.push_back({inserted->first().int64(0),
+                                kZoneOffsets[static_cast<std::size_t>(i) % kZoneOffsets.size()]});
             for (const char* category : {"sports_car", "formula_car"}) {
                 const std::int64_t irating = demo_irating(rng);
                 const double safety = 1.0 + static_cast<double>(rng() % 400) / 100.0;  // 1.00 .. 4.99
@@ -324,7 +409,8 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
             }
             ++created;
         }
-        return seed_racing(c, rated, clock);
+        if (auto racing = seed_racing(c, rated, clock); !racing) return racing;
+        return seed_events(c, team, owner, clock);
     });
     if (!status) return status.error();
     return created;

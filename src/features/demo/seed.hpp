@@ -1,7 +1,8 @@
 // Demo data for `make run` and `pitwall demo seed`: a team of 60 drivers across time zones, so that
 // a newcomer sees a full team: ratings, a year of iRating history, recent results, and this week's
-// series schedule (sessions for the seven days after the clock's now). Deterministic (fixed seeds,
-// dates relative to the clock), written in one transaction.
+// series schedule (sessions for the seven days after the clock's now), and two upcoming team events
+// (a 24-hour race in five days, a 6-hour race in twelve) with registrations and members' hours.
+// Deterministic (fixed seeds, dates relative to the clock), written in one transaction.
 #pragma once
 
 #include "core/clock.hpp"
