@@ -260,9 +260,12 @@ void add_routes(http::Router& router, IdentityDeps d) {
                  zones.push_back(boost::json::object{{"id", zone}, {"selected", r.time_zone == zone}});
              auto racing = racing_section(d, r, r.principal.user_id);
              if (!racing) return web::error_page(d.shell, r, racing.error());
+             auto me = d.users.find(r.principal.user_id);
+             if (!me) return web::error_page(d.shell, r, me.error());
+             const std::string dm_status = *me ? (*me)->dm_status : "unknown";
              boost::json::object data{{"accounts", account_rows(d, r.principal.user_id)},
                                       {"time_zones", std::move(zones)},
-                                      {"dm", boost::json::object{{"status", "unknown"}}},
+                                      {"dm", boost::json::object{{"status", dm_status}}},
                                       {"racing", std::move(*racing)}};
              return web::render_page(d.shell, r, "profile", "profile.title", "profile", std::move(data));
          }});

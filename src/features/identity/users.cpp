@@ -40,7 +40,7 @@ constexpr Statement kSetRole{"identity.set_role",
 constexpr Statement kFindUser{"identity.find_user",
                               "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, "
                               "global_name, username), site_role, locale, "
-                              "time_zone, guild_member FROM users WHERE id = $1"};
+                              "time_zone, guild_member, dm_status FROM users WHERE id = $1"};
 // The roster: one statement per sort and direction ([RosterSort][SortDirection]), the category bound
 // as $1. Members without a rating in the category sort last in both directions.
 #define PITWALL_ROSTER_SELECT                                                                               \
@@ -261,6 +261,36 @@ Result<std::int64_t> Users::apply_guild_members(
     return changed;
 }
 
+constexpr Statement kRoleOfDiscord{"identity.role_of_discord",
+                                   "SELECT id, site_role FROM users WHERE discord_id = $1"};
+
+Result<std::optional<MemberChange>> Users::apply_member_update(std::string_view discord_id,
+                                                               const GuildMembership& membership) {
+    std::optional<MemberChange> change;
+    auto status = db_.write([&](store::Connection& c) -> Status {
+        const std::string id(discord_id);
+        auto before = c.execute(kRoleOfDiscord, {id});
+        if (!before) return before.error();
+        if (before->empty()) return {};  // not a site member yet: their first sign-in reads the guild
+        const auto now = clock_.now_ms();
+        auto updated =
+            membership.member
+                ? c.execute(
+                      kGuildMember,
+                      {id, roles_json(membership.role_ids),
+                       membership.nickname.empty() ? store::Value(store::Null{}) : membership.nickname, now})
+                : c.execute(kLeftGuild, {id, now});
+        if (!updated) return updated.error();
+        if (auto s = recompute_roles(c); !s) return s;
+        auto after = c.execute(kRoleOfDiscord, {id});
+        if (!after) return after.error();
+        change = MemberChange{before->first().int64(0), before->first().text(1), after->first().text(1)};
+        return {};
+    });
+    if (!status) return status.error();
+    return change;
+}
+
 Result<std::int64_t> Users::upsert_from_discord(const DiscordProfile& p, const GuildMembership& m) {
     std::int64_t id = 0;
     auto status = db_.write([&](store::Connection& c) -> Status {
@@ -304,7 +334,37 @@ Result<std::optional<User>> Users::find(std::int64_t id) {
     auto rows = db_.execute(kFindUser, {id});
     if (!rows) return rows.error();
     if (rows->empty()) return std::optional<User>();
+    auto user = user_from(rows->first());
+    user.dm_status = rows->first().text(8);
+    return std::optional<User>(std::move(user));
+}
+
+constexpr Statement kFindByDiscord{"identity.find_by_discord",
+                                   "SELECT id, COALESCE(discord_id, ''), username, COALESCE(nickname, "
+                                   "global_name, username), site_role, locale, "
+                                   "time_zone, guild_member FROM users WHERE discord_id = $1"};
+constexpr Statement kAttachDiscord{"identity.attach_discord",
+                                   "UPDATE users SET discord_id = $2, updated_at = $3 WHERE id = $1 AND "
+                                   "(discord_id IS NULL OR discord_id = $2)"};
+
+Result<std::optional<User>> Users::find_by_discord(std::string_view discord_id) {
+    auto rows = db_.execute(kFindByDiscord, {std::string(discord_id)});
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<User>();
     return std::optional<User>(user_from(rows->first()));
+}
+
+Status Users::attach_discord(std::int64_t user_id, std::string_view discord_id) {
+    return db_.write([&](store::Connection& c) -> Status {
+        auto other = c.execute(kFindByDiscord, {std::string(discord_id)});
+        if (!other) return other.error();
+        if (!other->empty() && other->first().int64(0) != user_id)
+            return Error(ErrorKind::conflict, "identity.discord_taken");
+        auto updated = c.execute(kAttachDiscord, {user_id, std::string(discord_id), clock_.now_ms()});
+        if (!updated) return updated.error();
+        if (updated->affected == 0) return Error(ErrorKind::conflict, "identity.discord_already_linked");
+        return recompute_roles(c);
+    });
 }
 
 Result<std::vector<User>> Users::roster(const RosterOrder& order) {

@@ -50,6 +50,8 @@ struct User {
     std::int64_t irating = 0;
     double safety_rating = 0;
     std::string license_class;
+    // Whether the bot's DMs reach this member: "unknown", "open" or "closed" (find() only).
+    std::string dm_status = "unknown";
 };
 
 struct LinkedAccount {
@@ -93,6 +95,13 @@ struct RosterOrder {
 [[nodiscard]] auth::Role role_for(const GuildMembership& membership, const std::vector<RoleMapping>& mappings,
                                   std::optional<auth::Role> granted);
 
+// What one member update changed (the bot's GUILD_MEMBER_UPDATE).
+struct MemberChange {
+    std::int64_t user_id = 0;
+    std::string role_before;
+    std::string role_after;
+};
+
 class Users {
   public:
     Users(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
@@ -104,6 +113,10 @@ class Users {
     // has not signed in yet) and recomputes the effective role.
     [[nodiscard]] Status grant(std::string_view discord_id, auth::Role role);
     [[nodiscard]] Result<std::optional<User>> find(std::int64_t id);
+    [[nodiscard]] Result<std::optional<User>> find_by_discord(std::string_view discord_id);
+    // /link: gives a site account without a Discord account this one. Errors: identity.discord_taken
+    // (another member has it), identity.discord_already_linked (this member has another one).
+    [[nodiscard]] Status attach_discord(std::int64_t user_id, std::string_view discord_id);
     // Every member with their rating in order.category; members without one come last either way,
     // then by name. The licence sort is class (R < D < C < B < A < P), then safety rating.
     [[nodiscard]] Result<std::vector<User>> roster(const RosterOrder& order = {});
@@ -122,6 +135,11 @@ class Users {
     // are recomputed in the same transaction; returns how many site roles changed.
     [[nodiscard]] Result<std::int64_t> apply_guild_members(
         const std::vector<std::pair<std::string, GuildMembership>>& members);
+
+    // One member's roles or nickname changed in Discord (or they left: member = false). Applied and
+    // the site role recomputed at once; nullopt for a Discord user with no site account.
+    [[nodiscard]] Result<std::optional<MemberChange>> apply_member_update(std::string_view discord_id,
+                                                                          const GuildMembership& membership);
 
     [[nodiscard]] Status save_link(std::int64_t user_id, const LinkedAccount& account);
     [[nodiscard]] Result<std::vector<LinkedAccount>> links(std::int64_t user_id);

@@ -40,7 +40,8 @@ inline constexpr std::array kPermissions = {
     PermissionSpec{"member.manage", Role::admin},
     PermissionSpec{"sync.view", Role::admin},
     PermissionSpec{"sync.run", Role::admin},
-    PermissionSpec{"dm.view", Role::admin},
+    PermissionSpec{"dm.view", Role::admin},    // the DM queue monitor (/admin/dm): counts, messages, errors
+    PermissionSpec{"dm.manage", Role::admin},  // retry or discard a queued DM from the monitor
     PermissionSpec{"role_mapping.edit", Role::owner},
     PermissionSpec{"settings.edit", Role::owner},
 };

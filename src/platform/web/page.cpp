@@ -23,9 +23,11 @@ boost::json::object layout_data(const Shell& shell, const http::Request& request
     if (request.principal.signed_in())
         data["user"] =
             boost::json::object{{"name", request.principal.display_name}, {"role", request.principal.role}};
-    // The admin entry leads to the first admin panel there is: sync (the other panels come with #7).
+    // The admin entry leads to the first admin panel, sync; the admin pages' own tabs (admin_nav)
+    // lead on to the others the role may see.
     data["can"] = boost::json::object{{"members", auth::allows(role, "team.view")},
-                                      {"admin", auth::allows(role, "sync.view")}};
+                                      {"admin", auth::allows(role, "sync.view")},
+                                      {"admin_dm", auth::allows(role, "dm.view")}};
     if (!current.empty()) data["current"] = boost::json::object{{current, true}};
     boost::json::array locales;
     if (request.catalog)
@@ -39,6 +41,7 @@ http::Response render_page(const Shell& shell, const http::Request& request, std
                            std::string_view title_key, std::string_view current, boost::json::object data,
                            int status) {
     auto merged = layout_data(shell, request, title_key, current);
+    merged["page"] = boost::json::object{{name, true}};  // page.<template>: marks a tab (admin_nav)
     for (auto& [k, v] : data) merged[k] = std::move(v);
     auto html = shell.templates.render(name, merged, {request.locale, request.time_zone});
     if (!html) {

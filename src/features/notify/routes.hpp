@@ -1,0 +1,33 @@
+// The DM queue monitor:
+//   GET  /admin/dm                  dm.view    counts per status, the KV queue, recent messages (?status=),
+//                                              live over /ws topic "admin:dm" (web/static/js/dm.js)
+//   GET  /api/admin/dm              dm.view    the same as JSON: {counts, queue:{ready,delayed}, messages}
+//                                              (?status=, ?limit= up to 200)
+//   POST /admin/dm/{id}/retry       dm.manage  a failed, dead or discarded message goes out again (form,
+//   CSRF) POST /admin/dm/{id}/discard     dm.manage  a pending, failed or dead message is never sent (form,
+//   CSRF)
+#pragma once
+
+namespace pitwall::http {
+class Router;
+}
+namespace pitwall::store {
+class Kv;
+}
+namespace pitwall::web {
+struct Shell;
+}
+
+namespace pitwall::notify {
+
+class DmQueue;
+
+struct RouteDeps {
+    DmQueue& queue;
+    store::Kv& kv;  // the queue's ready/delayed counts
+    const web::Shell& shell;
+};
+
+void add_routes(http::Router& router, const RouteDeps& deps);
+
+}  // namespace pitwall::notify
