@@ -86,6 +86,9 @@ const std::vector<Field>& schema() {
         In<IracingConfig> iracing{&Config::iracing};
         In<Garage61Config> garage61{&Config::garage61};
         In<SyncConfig> sync{&Config::sync};
+        In<BridgeConfig> bridge{&Config::bridge};
+        In<DmConfig> dm{&Config::dm};
+        In<BotConfig> bot{&Config::bot};
         auto fields = std::vector<Field>{
             text("data_dir", &Config::data_dir),
             text("locales_dir", &Config::locales_dir),
@@ -167,6 +170,23 @@ const std::vector<Field>& schema() {
             integer("sync.job_timeout_s", sync, &SyncConfig::job_timeout_s, 1, 86'400),
             integer("sync.keep_runs_days", sync, &SyncConfig::keep_runs_days, 1, 3650),
             integer("sync.http_timeout_s", sync, &SyncConfig::http_timeout_s, 1, 600),
+            integer("bridge.heartbeat_s", bridge, &BridgeConfig::heartbeat_s, 1, 300),
+            integer("bridge.handshake_skew_s", bridge, &BridgeConfig::handshake_skew_s, 1, 600),
+            integer("bridge.resume_window_s", bridge, &BridgeConfig::resume_window_s, 1, 86'400),
+            integer("bridge.max_frame_bytes", bridge, &BridgeConfig::max_frame_bytes, 4096, 16 * 1024 * 1024),
+            integer("bridge.max_unacked", bridge, &BridgeConfig::max_unacked, 8, 100'000),
+            integer("dm.max_attempts", dm, &DmConfig::max_attempts, 1, 100),
+            integer("dm.backoff_base_s", dm, &DmConfig::backoff_base_s, 1, 3600),
+            integer("dm.backoff_max_s", dm, &DmConfig::backoff_max_s, 1, 86'400),
+            integer("dm.visibility_s", dm, &DmConfig::visibility_s, 1, 3600),
+            integer("dm.in_flight_max", dm, &DmConfig::in_flight_max, 1, 10'000),
+            integer("dm.keep_days", dm, &DmConfig::keep_days, 1, 3650),
+            text("bot.server_url", bot, &BotConfig::server_url),
+            text("bot.id", bot, &BotConfig::id),
+            text("bot.application_id", bot, &BotConfig::application_id),
+            integer("bot.intents", bot, &BotConfig::intents, 0, 1 << 26),
+            integer("bot.dm_workers", bot, &BotConfig::dm_workers, 1, 64),
+            text("bot.public_url", bot, &BotConfig::public_url),
             secret("secrets.token_key", secrets, &SecretsConfig::token_key),
             secret("secrets.token_key_previous", secrets, &SecretsConfig::token_key_previous),
             secret("secrets.cron_secret", secrets, &SecretsConfig::cron_secret),

@@ -119,6 +119,35 @@ struct SyncConfig {
     std::map<std::string, std::string> schedules;
 };
 
+// The bridge between pitwall-server and pitwall-bot (docs/bridge.md).
+struct BridgeConfig {
+    std::int64_t heartbeat_s = 15;         // the bot heartbeats this often; two missed: reconnect
+    std::int64_t handshake_skew_s = 30;    // an identify whose timestamp is further off is refused
+    std::int64_t resume_window_s = 120;    // a dropped session stays resumable this long
+    std::int64_t max_frame_bytes = 65536;  // larger frames are refused with an error frame
+    std::int64_t max_unacked = 512;        // frames one side keeps for replay before it waits
+};
+
+// The DM queue: any feature's direct message to a member goes web -> KV -> bridge -> bot -> Discord.
+struct DmConfig {
+    std::int64_t max_attempts = 6;    // then the message is a dead letter
+    std::int64_t backoff_base_s = 5;  // retry n waits base * 2^(n-1), jittered, capped at backoff_max_s
+    std::int64_t backoff_max_s = 900;
+    std::int64_t visibility_s = 60;    // a DM handed to the bot and not answered comes back after this
+    std::int64_t in_flight_max = 128;  // DMs handed to the bot at once
+    std::int64_t keep_days = 30;       // delivered, dead and discarded records are pruned after this
+};
+
+// pitwall-bot: the Discord node (reads the same file; discord.* and secrets.bridge_secret too).
+struct BotConfig {
+    std::string server_url = "ws://127.0.0.1:8080/bridge";  // the bridge endpoint of pitwall-server
+    std::string id = "pitwall-bot";                         // names this bot in the handshake and logs
+    std::string application_id;                             // the Discord application (slash commands)
+    std::int64_t intents = 3;                               // GUILDS | GUILD_MEMBERS
+    std::int64_t dm_workers = 8;                            // DMs sent to Discord in parallel
+    std::string public_url;                                 // links in replies; empty: http.public_url
+};
+
 struct SecretsConfig {
     std::string token_key;           // AES-256-GCM key for OAuth tokens at rest
     std::string token_key_previous;  // the key before the last rotation: decrypts, never encrypts
@@ -151,6 +180,9 @@ struct Config {
                             "https://garage61.net/api/oauth/userinfo",
                             ""};
     SyncConfig sync;
+    BridgeConfig bridge;
+    DmConfig dm;
+    BotConfig bot;
     SecretsConfig secrets;
 };
 

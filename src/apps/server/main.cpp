@@ -8,12 +8,19 @@
 #include "apps/common/components.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "features/bot/bridge_server.hpp"
+#include "features/bot/commands.hpp"
+#include "features/bot/routes.hpp"
 #include "features/demo/seed.hpp"
+#include "features/events/events.hpp"
+#include "features/events/routes.hpp"
 #include "features/home/routes.hpp"
 #include "features/identity/access.hpp"
 #include "features/identity/providers.hpp"
 #include "features/identity/routes.hpp"
 #include "features/identity/users.hpp"
+#include "features/notify/dm_queue.hpp"
+#include "features/notify/routes.hpp"
 #include "features/racing/racing.hpp"
 #include "features/racing/routes.hpp"
 #include "features/sync/component.hpp"
@@ -24,6 +31,7 @@
 #include "platform/http/pipeline.hpp"
 #include "platform/http/router.hpp"
 #include "platform/http/server.hpp"
+#include "platform/http/ws_endpoint.hpp"
 #include "platform/http/ws_hub.hpp"
 #include "platform/store/migrate.hpp"
 #include "platform/web/page.hpp"
@@ -96,6 +104,15 @@ int main(int argc, char** argv) {
     } else {
         log::warn("websocket relay unavailable, broadcasts stay on this node: {}", relay.error().detail);
     }
+    // The DM queue: any feature's direct message to a member (SQL record + KV queue "dm"); the bridge
+    // hands it to the bot. Status changes are broadcast on /ws topic "admin:dm".
+    notify::DmQueue dm_queue(**sql, **kv, *catalog, clock,
+                             {.max_attempts = static_cast<int>(config->dm.max_attempts),
+                              .backoff_base = std::chrono::seconds(config->dm.backoff_base_s),
+                              .backoff_max = std::chrono::seconds(config->dm.backoff_max_s),
+                              .visibility = std::chrono::seconds(config->dm.visibility_s),
+                              .keep = std::chrono::hours(24 * config->dm.keep_days)},
+                             &hub);
 
     http::Router router;
     system::SystemDeps system_deps{**sql, **kv, metrics, hub, config->http.static_dir};
@@ -110,8 +127,40 @@ int main(int argc, char** argv) {
     home::add_routes(router, {**sql, shell});
     identity::add_routes(router, {*config, users, providers, sessions, shell, clock, &racing});
     racing::add_routes(router, {racing, shell});
+    // Events: registrations from the site and the bot, broadcast on /ws topics "event:<id>".
+    events::Events events(**sql, clock, &hub);
+    events::add_routes(router, {events, shell, clock});
+    notify::add_routes(router, {dm_queue, **kv, shell});
+    // The bot bridge: /bridge (HMAC handshake, sequenced frames, resume) and the dispatcher feeding the
+    // bot from the "dm" and "bot" queues. Slash commands are answered here, the single source of truth.
+    const std::string public_url =
+        config->http.public_url.empty() ? "http://" + config->http.listen : config->http.public_url;
+    bot::Commands commands({*catalog, clock, **sql, users, events, racing, dm_queue, public_url});
+    bot::BridgeServer bridge({.secret = config->secrets.bridge_secret,
+                              .heartbeat = std::chrono::seconds(config->bridge.heartbeat_s),
+                              .handshake_skew = std::chrono::seconds(config->bridge.handshake_skew_s),
+                              .resume_window = std::chrono::seconds(config->bridge.resume_window_s),
+                              .max_frame_bytes = static_cast<std::size_t>(config->bridge.max_frame_bytes),
+                              .max_unacked = static_cast<std::size_t>(config->bridge.max_unacked),
+                              .dm_in_flight_max = static_cast<std::size_t>(config->dm.in_flight_max)},
+                             clock, dm_queue, **kv, users, commands, &hub);
+    bot::add_routes(router, {bridge, dm_queue, **sql, users, shell, clock});
+    // A registration (site or Discord) gives or takes the event's Discord role, through the bot.
+    events.on_change([&](const events::RegistrationChange& change) {
+        if (!change.event.discord_role_id) return;
+        auto member = users.find(change.user_id);
+        if (!member || !*member || (*member)->discord_id.empty()) return;
+        const bool registered = change.kind != events::ChangeKind::removed;
+        std::vector<std::string> role{*change.event.discord_role_id};
+        auto queued = bridge.apply_roles(
+            (*member)->discord_id, registered ? role : std::vector<std::string>{},
+            registered ? std::vector<std::string>{} : role, "Pitwall: " + change.event.name);
+        if (!queued)
+            log::warn("event role for member {} not queued: {}", change.user_id, queued.error().detail);
+    });
     // Sync: upstream clients, cache, rate governors, the 14 jobs and the scheduler (leader lock in KV).
-    auto sync = sync::SyncComponent::create(*config, **sql, **kv, clock, users, &providers, &hub);
+    auto sync = sync::SyncComponent::create(*config, **sql, **kv, clock, users, &providers, &hub,
+                                            {.dm_sweep = [&dm_queue] { return dm_queue.sweep(); }});
     if (!sync) {
         if (sync.error().code.starts_with("cron.")) {  // a schedule in [jobs]: a configuration error
             std::fprintf(stderr, "pitwall: configuration: %s: %s\n", sync.error().arg("key").c_str(),
@@ -156,6 +205,7 @@ int main(int argc, char** argv) {
          .ws_ping_interval = std::chrono::seconds(config->websocket.ping_interval_s)},
         pipeline, hub);
     server.add_websocket_path("/ws");
+    server.add_websocket_endpoint("/bridge", bridge.endpoint());
     if (auto s = server.listen(); !s) {
         log::error("{}", apps::describe(&*catalog, s.error()));
         return apps::kExitFailure;
@@ -169,7 +219,9 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     });
     (*sync)->start();
+    bridge.start();
     server.run();
+    bridge.stop();
     (*sync)->stop();            // running jobs finish or are told to stop; the leader lock is released
     if (relay) relay->reset();  // unsubscribe before the stores close
     log::info("stopped");

@@ -89,7 +89,8 @@ Result<std::unique_ptr<SyncComponent>> SyncComponent::create(const Config& confi
                                                          .discord = *c->discord_,
                                                          .cache = c->cache_.get(),
                                                          .log = *c->log_,
-                                                         .hub = hub},
+                                                         .hub = hub,
+                                                         .dm_sweep = options.dm_sweep},
                                                 std::move(options.member_tokens));
     c->scheduler_ = std::make_unique<jobs::Scheduler>(
         kv, clock, *c->log_,

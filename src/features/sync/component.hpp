@@ -24,9 +24,10 @@ class Cache;
 namespace pitwall::sync {
 
 struct ComponentOptions {
-    bool use_cache = true;                 // false: every read goes upstream (benchmark baseline)
-    std::string ca_file;                   // test peers' trust anchors; empty: the system store
-    MemberTokens::Fallback member_tokens;  // used when `providers` is null
+    bool use_cache = true;                           // false: every read goes upstream (benchmark baseline)
+    std::string ca_file;                             // test peers' trust anchors; empty: the system store
+    MemberTokens::Fallback member_tokens;            // used when `providers` is null
+    std::function<Result<std::int64_t>()> dm_sweep;  // the DM queue's sweep, for dm-queue-sweeper
 };
 
 class SyncComponent {

@@ -928,13 +928,21 @@ Result<JobOutcome> SyncService::stint_reminders(JobContext&) {
     return counter.outcome(0, "no published plans");
 }
 
-// 12. Filled by the DM-queue issue: reclaims stale deliveries, retries, dead letters.
+// 12. The DM queue's safety net: records whose queue item was lost go back to the queue, settled
+// records past dm.keep_days are pruned (retries and dead letters happen as outcomes arrive).
 Result<JobOutcome> SyncService::dm_queue_sweeper(JobContext&) {
     Counter counter{deps_};
+    std::int64_t requeued = 0;
+    if (deps_.dm_sweep) {
+        auto swept = deps_.dm_sweep();
+        if (!swept) return swept.error();
+        requeued = *swept;
+    }
     auto counts = deps_.kv.queue_counts("dm");
     if (!counts) return counts.error();
-    return counter.outcome(
-        0, std::to_string(counts->ready) + " ready, " + std::to_string(counts->delayed) + " delayed");
+    return counter.outcome(requeued, std::to_string(counts->ready) + " ready, " +
+                                         std::to_string(counts->delayed) + " delayed, " +
+                                         std::to_string(requeued) + " re-queued");
 }
 
 // 13. Tokens nearing expiry are refreshed ahead of time (service account and member links).

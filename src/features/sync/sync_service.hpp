@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,9 @@ struct SyncDeps {
     upstream::Cache* cache;  // null: uncached (bench)
     SyncLog& log;
     http::WsHub* hub;  // null: no live updates
+    // dm-queue-sweeper: notify::DmQueue::sweep (re-queues lost items, prunes settled records); empty: counts
+    // only.
+    std::function<Result<std::int64_t>()> dm_sweep = {};
 };
 
 // A linked account as the jobs see it.
