@@ -31,7 +31,7 @@ test: build-asan build-fuzz
 
 bench: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall pitwall-kv-bench pitwall-team-week-bench
+	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall pitwall-bot pitwall-kv-bench pitwall-team-week-bench
 	@bash bench/run.sh
 
 format:

@@ -24,3 +24,6 @@ if [[ ! -x $team_week ]]; then
     exit 1
 fi
 "$team_week" 2>/dev/null
+echo
+echo "### dm: DM throughput through the bridge against the Discord emulator's limits, bot peak RSS (bench/dm_throughput.mjs)"
+BENCH_BIN_DIR=${BENCH_BIN_DIR:-build/bin} node bench/dm_throughput.mjs
