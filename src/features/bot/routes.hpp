@@ -2,7 +2,6 @@
 //   GET  /bridge          public     the bot's WebSocket (upgrades go to BridgeServer); plain GET: 426
 //   GET  /link            signed_in  confirm a /link code from Discord (?code= prefilled)
 //   POST /link            signed_in  redeem the code: this account gets that Discord account (CSRF)
-//   POST /api/admin/dm/messages  dm.manage  a message from the admins to members: one DM each (queued)
 //   GET  /api/admin/bot   dm.view    whether a bot is connected, its session and DMs in flight
 #pragma once
 
@@ -22,17 +21,12 @@ namespace pitwall {
 class Clock;
 }
 
-namespace pitwall::notify {
-class DmQueue;
-}
-
 namespace pitwall::bot {
 
 class BridgeServer;
 
 struct RouteDeps {
     BridgeServer& bridge;
-    notify::DmQueue& dms;
     store::Database& sql;
     identity::Users& users;
     const web::Shell& shell;

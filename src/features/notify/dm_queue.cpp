@@ -107,12 +107,11 @@ DmRecord record_of(const store::Row& r) {
 
 // Discord's "cannot send messages to this user": DMs closed, the bot blocked, or no mutual guild.
 // Sending again changes nothing until the member acts, so these are dead letters at once.
+// Only 50007 marks the member's DM status closed (the profile says how to fix it); 50278 (no mutual
+// guild) would send the member to a setting that does not help.
 bool permanent(int discord_code) {
-    return discord_code == 50007 || discord_code == 50278;
+    return discord_code == kDiscordDmsClosed || discord_code == 50278;
 }
-// Only 50007 means the member's privacy settings refuse the bot: the profile says how to fix that.
-// The others (no mutual guild) would send the member to a setting that does not help.
-constexpr int kDmsClosed = 50007;
 
 constexpr std::array kStatusNames{"pending", "in_flight", "delivered", "failed", "dead", "discarded"};
 
@@ -286,7 +285,7 @@ Status DmQueue::complete(const DmOutcome& outcome) {
                 sql_.execute(kFailed, {outcome.id, std::string("dead"), error, code, store::Null{}, now});
             !dead)
             return dead.error();
-        if (outcome.discord_code == kDmsClosed)
+        if (outcome.discord_code == kDiscordDmsClosed)
             (void)sql_.execute(kDmStatus, {user_id, std::string("closed"), now});
         if (!item.empty()) (void)kv_.ack(kDmQueue, item);
         announce(outcome.id, DmStatus::dead);

@@ -32,6 +32,8 @@ class WsHub;
 namespace pitwall::notify {
 
 inline constexpr std::string_view kDmQueue = "dm";
+// Discord's "Cannot send messages to this user": the member's privacy settings refuse DMs from the bot.
+inline constexpr int kDiscordDmsClosed = 50007;
 inline constexpr std::string_view kDmTopic = "admin:dm";  // /ws topic of the admin monitor
 
 struct DmQueueOptions {

@@ -13,6 +13,8 @@
 #include "platform/http/router.hpp"
 #include "platform/i18n/catalog.hpp"
 #include "platform/store/kv.hpp"
+#include "platform/store/sql.hpp"
+#include "platform/store/sql.hpp"
 #include "platform/web/page.hpp"
 
 namespace pitwall::notify {
@@ -26,7 +28,6 @@ constexpr int kPageLimit = 100;
 constexpr int kApiDefaultLimit = 50;
 constexpr int kApiMaxLimit = 200;
 constexpr std::size_t kIdLength = 22;  // 16 random bytes in base64url (DmQueue::enqueue)
-constexpr int kDmsClosed = 50007;      // Discord: "Cannot send messages to this user"
 
 constexpr std::array kStatuses{DmStatus::pending, DmStatus::in_flight, DmStatus::delivered,
                                DmStatus::failed,  DmStatus::dead,      DmStatus::discarded};
@@ -122,7 +123,7 @@ boost::json::object message_json(const Request& r, const DmRecord& m) {
                           {"attempts", m.attempts},
                           {"last_error", m.last_error},
                           {"last_error_text", error_text(r, m.last_error)},
-                          {"dms_closed", m.discord_code == kDmsClosed},
+                          {"dms_closed", m.discord_code == kDiscordDmsClosed},
                           {"created_at", m.created_at},
                           {"updated_at", m.updated_at}};
     o["discord_code"] = m.discord_code ? boost::json::value(m.discord_code) : boost::json::value(nullptr);
@@ -154,6 +155,11 @@ Response back_to_monitor(const Request& r) {
     if (status && parse_status(*status)) return Response::redirect("/admin/dm?status=" + *status, 303);
     return Response::redirect("/admin/dm", 303);
 }
+
+constexpr store::Statement kRecipients{"bot.dm_recipients",
+                                       "SELECT id FROM users WHERE discord_id IS NOT NULL AND guild_member = "
+                                       "1 AND site_role <> 'guest' ORDER BY id"};
+constexpr std::size_t kMaxText = 1800;  // Discord allows 2000 characters; the greeting needs the rest
 
 }  // namespace
 
@@ -233,6 +239,52 @@ void add_routes(http::Router& router, const RouteDeps& deps) {
     };
     action("retry", &DmQueue::retry);
     action("discard", &DmQueue::discard);
+
+    // A message from the team's admins to members, one DM each through the queue:
+    // {"text": "...", "user_ids": [..]} or {"text": "...", "all_members": true}. 202 with the ids queued.
+    router.must_add(
+        {.method = Method::post,
+         .pattern = "/api/admin/dm/messages",
+         .permission = "dm.manage",
+         .handler = [d](Request& r) {
+             boost::system::error_code ec;
+             auto body = boost::json::parse(r.body, ec);
+             const auto* o = body.if_object();
+             const auto* text = o ? o->if_contains("text") : nullptr;
+             if (ec || !text || !text->is_string() || text->as_string().empty() ||
+                 text->as_string().size() > kMaxText)
+                 return http::error_response(r, Error(ErrorKind::invalid_input, "dm.bad_message"));
+             std::vector<std::int64_t> recipients;
+             if (const auto* all = o->if_contains("all_members"); all && all->is_bool() && all->as_bool()) {
+                 auto rows = d.sql.execute(kRecipients);
+                 if (!rows) return http::error_response(r, rows.error());
+                 for (const auto& row : rows->rows) recipients.push_back(row.int64(0));
+             } else if (const auto* ids = o->if_contains("user_ids"); ids && ids->is_array()) {
+                 for (const auto& id : ids->as_array())
+                     if (id.is_int64()) recipients.push_back(id.as_int64());
+             }
+             if (recipients.empty() || recipients.size() > 10'000)
+                 return http::error_response(r, Error(ErrorKind::invalid_input, "dm.bad_recipients"));
+             const std::string message(text->as_string());
+             // One key per request and member: a client retrying the same request id queues nothing twice.
+             const auto key = r.headers.get("Idempotency-Key");
+             const std::string batch = key ? std::string(*key) : r.request_id;
+             boost::json::array queued;
+             for (auto user_id : recipients) {
+                 auto id = d.queue.enqueue(
+                     user_id, "dm.team_message", {{"text", message}, {"from", r.principal.display_name}},
+                     batch.empty() ? "" : "msg:" + batch + ":" + std::to_string(user_id));
+                 if (!id) {
+                     if (id.error().code == "dm.no_member") continue;
+                     return http::error_response(r, id.error());
+                 }
+                 queued.push_back(boost::json::value(*id));
+             }
+             log::info("dm: member {} queued a team message to {} member(s)", r.principal.user_id,
+                       queued.size());
+             return Response::json(202, boost::json::serialize(boost::json::object{
+                                            {"queued", queued.size()}, {"ids", std::move(queued)}}));
+         }});
 }
 
 }  // namespace pitwall::notify

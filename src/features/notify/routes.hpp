@@ -1,19 +1,20 @@
-// The DM queue monitor:
-//   GET  /admin/dm                  dm.view    counts per status, the KV queue, recent messages (?status=),
-//                                              live over /ws topic "admin:dm" (web/static/js/dm.js)
-//   GET  /api/admin/dm              dm.view    the same as JSON: {counts, queue:{ready,delayed}, messages}
-//                                              (?status=, ?limit= up to 200)
-//   POST /admin/dm/{id}/retry       dm.manage  a failed, dead or discarded message goes out again (form,
-//   CSRF) POST /admin/dm/{id}/discard     dm.manage  a pending, failed or dead message is never sent (form,
-//   CSRF)
+// The DM queue monitor and the admins' messages to members:
+//   GET  /admin/dm                 dm.view    counts per status, the KV queue, recent messages (?status=),
+//                                             live over /ws topic "admin:dm" (web/static/js/dm.js)
+//   GET  /api/admin/dm             dm.view    the same as JSON: {counts, queue:{ready,delayed}, messages}
+//                                             (?status=, ?limit= up to 200)
+//   POST /admin/dm/{id}/retry      dm.manage  a failed, dead or discarded message goes out again (form, CSRF)
+//   POST /admin/dm/{id}/discard    dm.manage  a pending, failed or dead message is never sent (form, CSRF)
+//   POST /api/admin/dm/messages    dm.manage  a message from the admins to members, one DM each (JSON, CSRF)
 #pragma once
 
 namespace pitwall::http {
 class Router;
 }
 namespace pitwall::store {
+class Database;
 class Kv;
-}
+}  // namespace pitwall::store
 namespace pitwall::web {
 struct Shell;
 }
@@ -24,7 +25,8 @@ class DmQueue;
 
 struct RouteDeps {
     DmQueue& queue;
-    store::Kv& kv;  // the queue's ready/delayed counts
+    store::Kv& kv;         // the queue's ready/delayed counts
+    store::Database& sql;  // the recipients of a message to every member
     const web::Shell& shell;
 };
 
