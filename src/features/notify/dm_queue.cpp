@@ -113,6 +113,19 @@ bool permanent(int discord_code) {
     return discord_code == kDiscordDmsClosed || discord_code == 50278;
 }
 
+// Discord refuses message content above 2000 characters (50035): a longer rendering is cut at the
+// last whole code point that fits, with an ellipsis, rather than failing every attempt.
+std::string fit_discord_message(std::string text) {
+    constexpr std::size_t kMaxCharacters = 2000;
+    std::size_t characters = 0, cut = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+        if (++characters == kMaxCharacters) cut = i;
+        if (characters > kMaxCharacters) return text.substr(0, cut) + "\u2026";
+    }
+    return text;
+}
+
 constexpr std::array kStatusNames{"pending", "in_flight", "delivered", "failed", "dead", "discarded"};
 
 }  // namespace
@@ -245,7 +258,7 @@ Result<std::vector<OutgoingDm>> DmQueue::claim(std::size_t max) {
         dm.attempt = static_cast<int>(r.int64(4)) + 1;
         std::string locale = r.text(6);
         if (!catalog_.supports(locale)) locale = "en";
-        dm.content = catalog_.text(locale, r.text(2), decode_args(r.text(3)), r.text(7));
+        dm.content = fit_discord_message(catalog_.text(locale, r.text(2), decode_args(r.text(3)), r.text(7)));
         out.push_back(std::move(dm));
         announce(id, DmStatus::in_flight);
     }

@@ -53,9 +53,9 @@ constexpr store::Statement kRecords{"test.records", "SELECT COUNT(*) FROM dm_mes
 i18n::Catalog test_catalog() {
     return must(i18n::Catalog::from_json(
         {{"en",
-          R"({"test": {"stint": "Your stint at {track} starts {when, date, medium} {when, time, short} (lap {lap})."}})"},
+          R"({"test": {"stint": "Your stint at {track} starts {when, date, medium} {when, time, short} (lap {lap}).", "long": "{text}"}})"},
          {"tr",
-          R"({"test": {"stint": "{track} stintiniz {when, date, medium} {when, time, short} saatinde başlıyor ({lap}. tur)."}})"}}));
+          R"({"test": {"stint": "{track} stintiniz {when, date, medium} {when, time, short} saatinde başlıyor ({lap}. tur).", "long": "{text}"}})"}}));
 }
 
 const i18n::Args kStintArgs = {{"track", "Spa"}, {"when", i18n::DateTime{kRaceAt}}, {"lap", 12}};
@@ -558,6 +558,20 @@ TEST_P(DmQueueTest, AMemberWhoUnlinkedDiscordMeanwhileGetsADeadLetter) {
     EXPECT_EQ(record(id).status, DmStatus::dead);
     EXPECT_EQ(record(id).last_error, "dm.no_member");
     EXPECT_EQ(queue_counts().ready + queue_counts().delayed, 0);
+}
+
+// Discord refuses content above 2000 characters: a longer rendering is cut to 2000, never sent to fail.
+TEST_P(DmQueueTest, ContentLongerThanDiscordAllowsIsCutAtTwoThousandCharacters) {
+    std::string text;
+    for (int i = 0; i < 1500; ++i) text += "ş";  // two bytes each: characters, not bytes, are counted
+    text += std::string(1000, 'x');
+    must(queue_->enqueue(ayse_, "test.long", {{"text", text}}));
+    const auto dm = claim_one();
+    std::size_t characters = 0;
+    for (unsigned char c : dm.content) characters += (c & 0xC0) != 0x80;
+    EXPECT_EQ(characters, 2000u);
+    EXPECT_TRUE(dm.content.ends_with("\u2026"));
+    EXPECT_TRUE(dm.content.starts_with("şş"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, DmQueueTest, ::testing::Values(Engine::embedded, Engine::redis),
