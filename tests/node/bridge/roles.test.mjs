@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Stack, memberIds, startEmulator, waitUntil } from './stack.mjs';
 
 const ROLES = { admin: '900000000000000002', driver: '900000000000000004' };
-const [discordMember, webMember] = memberIds(2, 310000000000000000n);
+const [discordMember, webMember, syncedMember] = memberIds(3, 310000000000000000n);
 let emulator;
 let stack;
 
@@ -20,11 +20,15 @@ async function guildRoles(userId) {
 
 before(async () => {
   emulator = await startEmulator({
-    members: [{ id: discordMember, username: 'rolesync', roles: [] }, { id: webMember, username: 'webmember', roles: [] }],
+    members: [
+      { id: discordMember, username: 'rolesync', roles: [] },
+      { id: webMember, username: 'webmember', roles: [] },
+      { id: syncedMember, username: 'synced', roles: [ROLES.driver] },
+    ],
   });
   stack = new Stack(emulator);
   await stack.startServer();
-  stack.seedMembers([discordMember]);
+  stack.seedMembers([discordMember, syncedMember]);
   await stack.startBot();
 });
 
@@ -79,4 +83,18 @@ test('registering on the web gives the event\'s Discord role; withdrawing takes 
   const requests = await emulator.control('/requests');
   const roleCalls = requests.filter((r) => /\/members\/\d+\/roles\//.test(r.path ?? r.url ?? ''));
   assert.equal(roleCalls.length, 2, JSON.stringify(roleCalls.slice(0, 3)));
+});
+
+test('the discord-role-sync job reads the guild member list from Discord and applies it', async () => {
+  const roles = () => JSON.parse(stack.sql(`SELECT discord_roles FROM users WHERE discord_id = '${syncedMember}'`)[0].discord_roles);
+  assert.deepEqual(roles(), [], 'seeded without roles: only the job can bring them');
+  const admin = await stack.signIn('admin');
+  const run = await admin.request(`${stack.base}/admin/sync/jobs/discord-role-sync/run`, {
+    method: 'POST', form: { _csrf: admin.csrf },
+  });
+  assert.equal(run.status, 303, run.text);
+  await waitUntil(() => roles().includes(ROLES.driver), 10_000, 'the job to apply the guild roles');
+  const last = () => stack.sql("SELECT status, upstream_calls FROM sync_runs WHERE job = 'discord-role-sync' ORDER BY id DESC LIMIT 1")[0];
+  await waitUntil(() => last()?.status === 'ok', 10_000, 'the run to be recorded ok');
+  assert.ok(last().upstream_calls >= 1, JSON.stringify(last()));
 });
