@@ -195,13 +195,15 @@ struct SyncService::Counter {
     const SyncDeps& deps;
     std::uint64_t iracing_start = deps.iracing.stats().data_requests;
     std::uint64_t garage61_start = deps.garage61.stats().requests;
+    std::uint64_t discord_start = deps.discord.stats().requests;
     std::uint64_t hits_start = deps.cache ? deps.cache->stats().saved() : 0;
 
     JobOutcome outcome(std::int64_t items, std::string note = {}) const {
         JobOutcome o;
         o.items = items;
         o.upstream_calls = static_cast<std::int64_t>(deps.iracing.stats().data_requests - iracing_start +
-                                                     deps.garage61.stats().requests - garage61_start);
+                                                     deps.garage61.stats().requests - garage61_start +
+                                                     deps.discord.stats().requests - discord_start);
         o.cache_hits = static_cast<std::int64_t>((deps.cache ? deps.cache->stats().saved() : 0) - hits_start);
         o.note = std::move(note);
         return o;

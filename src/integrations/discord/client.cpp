@@ -28,6 +28,7 @@ Result<std::vector<GuildMember>> Client::guild_members(const std::string& guild_
     for (int page = 0; page < options_.max_pages;) {
         if (auto granted = governor_.acquire(upstream::Priority::background); !granted)
             return granted.error();
+        ++requests_;
         auto response = http_.request({.method = "GET",
                                        .url = options_.api_base + "/guilds/" + auth::url_encode(guild_id) +
                                               "/members?limit=1000&after=" + after,

@@ -3,6 +3,7 @@
 // the governor holds every caller for that long. The bot (its own process) has the full client.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ struct ClientOptions {
     int max_pages = 100;  // 1000 members per page
 };
 
+struct ClientStats {
+    std::uint64_t requests = 0;  // HTTP requests sent to Discord
+};
+
 class Client {
   public:
     Client(const auth::HttpClient& http, upstream::RateGovernor& governor, const Clock& clock,
@@ -40,12 +45,14 @@ class Client {
     // Every member of the guild. Errors: discord.unauthorized, discord.forbidden (missing the
     // GUILD_MEMBERS intent or not in the guild), discord.rate_limited, discord.unavailable.
     [[nodiscard]] Result<std::vector<GuildMember>> guild_members(const std::string& guild_id) const;
+    [[nodiscard]] ClientStats stats() const { return {requests_.load()}; }
 
   private:
     const auth::HttpClient& http_;
     upstream::RateGovernor& governor_;
     const Clock& clock_;
     ClientOptions options_;
+    mutable std::atomic<std::uint64_t> requests_{0};
 };
 
 [[nodiscard]] Result<std::vector<GuildMember>> parse_guild_members(std::string_view json);
