@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     // Events: registrations from the site and the bot, broadcast on /ws topics "event:<id>".
     events::Events events(**sql, clock, &hub);
     events::add_routes(router, {events, shell, clock});
-    notify::add_routes(router, {dm_queue, **kv, **sql, shell});
+
     // The bot bridge: /bridge (HMAC handshake, sequenced frames, resume) and the dispatcher feeding the
     // bot from the "dm" and "bot" queues. Slash commands are answered here, the single source of truth.
     const std::string public_url =
@@ -145,6 +145,8 @@ int main(int argc, char** argv) {
                               .dm_in_flight_max = static_cast<std::size_t>(config->dm.in_flight_max)},
                              clock, dm_queue, **kv, users, commands, &hub);
     bot::add_routes(router, {bridge, **sql, users, shell, clock});
+    notify::add_routes(router,
+                       {dm_queue, **kv, **sql, shell, [&bridge] { return bridge.status().connected; }});
     // A registration (site or Discord) gives or takes the event's Discord role, through the bot.
     events.on_change([&](const events::RegistrationChange& change) {
         if (!change.event.discord_role_id) return;

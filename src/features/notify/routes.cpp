@@ -14,7 +14,6 @@
 #include "platform/i18n/catalog.hpp"
 #include "platform/store/kv.hpp"
 #include "platform/store/sql.hpp"
-#include "platform/store/sql.hpp"
 #include "platform/web/page.hpp"
 
 namespace pitwall::notify {
@@ -195,7 +194,8 @@ void add_routes(http::Router& router, const RouteDeps& deps) {
                   {"messages", std::move(rows)},
                   {"has_messages", !messages->empty()},
                   {"can_manage", can_manage},
-                  {"topics", std::string(kDmTopic)}});
+                  {"bot", boost::json::object{{"connected", d.bot_connected && d.bot_connected()}}},
+                  {"topics", std::string(kDmTopic) + " admin:bot"}});
          }});
 
     router.must_add(

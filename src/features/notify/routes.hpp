@@ -8,6 +8,8 @@
 //   POST /api/admin/dm/messages    dm.manage  a message from the admins to members, one DM each (JSON, CSRF)
 #pragma once
 
+#include <functional>
+
 namespace pitwall::http {
 class Router;
 }
@@ -25,9 +27,10 @@ class DmQueue;
 
 struct RouteDeps {
     DmQueue& queue;
-    store::Kv& kv;         // the queue's ready/delayed counts
-    store::Database& sql;  // the recipients of a message to every member
+    store::Kv& kv;                        // the queue's ready/delayed counts
+    store::Database& sql;                 // the recipients of a message to every member
     const web::Shell& shell;
+    std::function<bool()> bot_connected;  // whether a bot holds a bridge session on this node
 };
 
 void add_routes(http::Router& router, const RouteDeps& deps);

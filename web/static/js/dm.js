@@ -7,6 +7,7 @@
   'use strict';
 
   var TOPIC = 'admin:dm';
+  var BOT_TOPIC = 'admin:bot';
   var REFRESH_DELAY_MS = 750;
   var RETRYABLE = { failed: true, dead: true, discarded: true };
   var DISCARDABLE = { pending: true, failed: true, dead: true };
@@ -83,9 +84,24 @@
     }, REFRESH_DELAY_MS);
   }
 
+  // The bot's bridge session: connected or not (topic admin:bot).
+  var botStatus = document.querySelector('[data-bot-status]');
+  var botLabels = document.querySelector('template[data-bot-labels]');
+  function showBot(connected) {
+    if (!botStatus || !botLabels) return;
+    var badge = botLabels.content.querySelector('[data-bot="' + (connected ? 'connected' : 'disconnected') + '"]');
+    if (!badge) return;
+    botStatus.textContent = '';
+    botStatus.appendChild(badge.cloneNode(true));
+  }
+
   document.addEventListener('pitwall:event', function (event) {
     var detail = event.detail || {};
     var data = detail.data;
+    if (detail.topic === BOT_TOPIC && data && data.type === 'bot') {
+      showBot(data.connected === true);
+      return;
+    }
     if (detail.topic !== TOPIC || !data || data.type !== 'dm' || typeof data.id !== 'string') return;
     var row = rowOf(data.id);
     if (row && typeof data.status === 'string') showStatus(row, data.status);
