@@ -27,8 +27,8 @@ class DmQueue;
 
 struct RouteDeps {
     DmQueue& queue;
-    store::Kv& kv;                        // the queue's ready/delayed counts
-    store::Database& sql;                 // the recipients of a message to every member
+    store::Kv& kv;         // the queue's ready/delayed counts
+    store::Database& sql;  // the recipients of a message to every member
     const web::Shell& shell;
     std::function<bool()> bot_connected;  // whether a bot holds a bridge session on this node
 };
