@@ -12,7 +12,7 @@ set(_pitwall_fuzz_dir ${CMAKE_CURRENT_LIST_DIR})
 foreach(_pitwall_fuzz_entry IN ITEMS fuzz_router:250000 fuzz_config:70000 fuzz_ws_frame:40000
                                      fuzz_accept_language:300000
                                      fuzz_id_token:1000000 fuzz_cron:600000
-                                     fuzz_bridge_frame:150000)
+                                     fuzz_bridge_frame:150000 fuzz_jres:170000)
   string(REPLACE ":" ";" _pitwall_fuzz_pair ${_pitwall_fuzz_entry})
   list(GET _pitwall_fuzz_pair 0 _pitwall_fuzz_name)
   list(GET _pitwall_fuzz_pair 1 _pitwall_fuzz_runs)
