@@ -31,7 +31,8 @@ test: build-asan build-fuzz
 
 bench: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall pitwall-bot pitwall-kv-bench pitwall-team-week-bench
+	@cmake --build --preset release -j $(JOBS) --target pitwall-server pitwall pitwall-bot pitwall-kv-bench pitwall-team-week-bench \
+		pitwall-planner-bench
 	@bash bench/run.sh
 
 format:

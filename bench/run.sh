@@ -25,5 +25,13 @@ if [[ ! -x $team_week ]]; then
 fi
 "$team_week" 2>/dev/null
 echo
+planner=${BENCH_BIN_DIR:-build/bin}/pitwall-planner-bench
+echo "### planner: stage 2 plans vs the optimum of COIN-OR CBC on the same model ($planner)"
+if [[ ! -x $planner ]]; then
+    echo "run.sh: $planner not built (needs coinor-libcbc-dev; cmake --preset release && cmake --build --preset release)" >&2
+    exit 1
+fi
+"$planner"
+echo
 echo "### dm: DM throughput through the bridge against the Discord emulator's limits, bot peak RSS (bench/dm_throughput.mjs)"
 BENCH_BIN_DIR=${BENCH_BIN_DIR:-build/bin} node bench/dm_throughput.mjs

@@ -15,6 +15,7 @@ debian_packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libicu-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  coinor-libcbc-dev                         # bench only: the planner's optimality oracle
   # servers the tests and benchmarks start on loopback
   redis-server postgresql nginx-light wrk curl
   sqlite3                                   # the identity flow tests read the database file
