@@ -187,6 +187,7 @@ const std::vector<Field>& schema() {
             integer("bot.intents", bot, &BotConfig::intents, 0, 1 << 26),
             integer("bot.dm_workers", bot, &BotConfig::dm_workers, 1, 64),
             text("bot.public_url", bot, &BotConfig::public_url),
+            text("bot.announce_locale", bot, &BotConfig::announce_locale),
             secret("secrets.token_key", secrets, &SecretsConfig::token_key),
             secret("secrets.token_key_previous", secrets, &SecretsConfig::token_key_previous),
             secret("secrets.cron_secret", secrets, &SecretsConfig::cron_secret),

@@ -146,6 +146,7 @@ struct BotConfig {
     std::int64_t intents = 3;                               // GUILDS | GUILD_MEMBERS
     std::int64_t dm_workers = 8;                            // DMs sent to Discord in parallel
     std::string public_url;                                 // links in replies; empty: http.public_url
+    std::string announce_locale = "en";                     // language of event announcements (channels)
 };
 
 struct SecretsConfig {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/common/components.hpp"
+#include "core/encoding.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "features/bot/bridge_server.hpp"
@@ -21,6 +22,8 @@
 #include "features/identity/users.hpp"
 #include "features/notify/dm_queue.hpp"
 #include "features/notify/routes.hpp"
+#include "features/planner/routes.hpp"
+#include "features/planner/service.hpp"
 #include "features/racing/racing.hpp"
 #include "features/racing/routes.hpp"
 #include "features/sync/component.hpp"
@@ -130,11 +133,20 @@ int main(int argc, char** argv) {
     // Events: registrations from the site and the bot, broadcast on /ws topics "event:<id>".
     events::Events events(**sql, clock, &hub);
     events::add_routes(router, {events, shell, clock});
+    // The race planner (issue 6): crews and stints of the events, changes broadcast on "event:<id>".
+    const std::string public_url =
+        config->http.public_url.empty() ? "http://" + config->http.listen : config->http.public_url;
+    // iCal URLs carry HMAC(user, generation) under a key of their own, derived from the token key.
+    planner::Planner planner(
+        **sql, *catalog, clock,
+        {.public_url = public_url,
+         .announce_locale = config->bot.announce_locale,
+         .ical_key = encoding::hmac_sha256(config->secrets.token_key, "pitwall-ical-key")},
+        &hub, &dm_queue);
+    planner::add_routes(router, {planner, events, shell, clock, *catalog});
 
     // The bot bridge: /bridge (HMAC handshake, sequenced frames, resume) and the dispatcher feeding the
     // bot from the "dm" and "bot" queues. Slash commands are answered here, the single source of truth.
-    const std::string public_url =
-        config->http.public_url.empty() ? "http://" + config->http.listen : config->http.public_url;
     bot::Commands commands({*catalog, clock, **sql, users, events, racing, dm_queue, public_url});
     bot::BridgeServer bridge({.secret = config->secrets.bridge_secret,
                               .heartbeat = std::chrono::seconds(config->bridge.heartbeat_s),
@@ -145,6 +157,15 @@ int main(int argc, char** argv) {
                               .dm_in_flight_max = static_cast<std::size_t>(config->dm.in_flight_max)},
                              clock, dm_queue, **kv, users, commands, &hub);
     bot::add_routes(router, {bridge, **sql, users, shell, clock});
+    // Publishing a plan posts (or edits) the event's announcement through the bot.
+    planner.set_announcer(
+        [&bridge](std::string channel, std::string content, std::optional<std::string> edit) {
+            return bridge.announce(std::move(channel), std::move(content), std::move(edit));
+        });
+    bridge.on_announce_result([&planner](const bridge::AnnounceResult& result) {
+        if (result.error) log::warn("announcement {} failed: {}", result.id, *result.error);
+        planner.announce_result(result.id, result.message_id);
+    });
     notify::add_routes(router,
                        {dm_queue, **kv, **sql, shell, [&bridge] { return bridge.status().connected; }});
     // A registration (site or Discord) gives or takes the event's Discord role, through the bot.
@@ -161,8 +182,10 @@ int main(int argc, char** argv) {
             log::warn("event role for member {} not queued: {}", change.user_id, queued.error().detail);
     });
     // Sync: upstream clients, cache, rate governors, the 14 jobs and the scheduler (leader lock in KV).
-    auto sync = sync::SyncComponent::create(*config, **sql, **kv, clock, users, &providers, &hub,
-                                            {.dm_sweep = [&dm_queue] { return dm_queue.sweep(); }});
+    auto sync =
+        sync::SyncComponent::create(*config, **sql, **kv, clock, users, &providers, &hub,
+                                    {.dm_sweep = [&dm_queue] { return dm_queue.sweep(); },
+                                     .stint_reminders = [&planner] { return planner.send_reminders(); }});
     if (!sync) {
         if (sync.error().code.starts_with("cron.")) {  // a schedule in [jobs]: a configuration error
             std::fprintf(stderr, "pitwall: configuration: %s: %s\n", sync.error().arg("key").c_str(),

@@ -595,14 +595,16 @@ Status BridgeServer::apply_roles(std::string discord_user_id, std::vector<std::s
     return status;
 }
 
-Status BridgeServer::announce(std::string channel_id, std::string content,
-                              std::optional<std::string> edit_message_id) {
-    auto status = push_bot_message(state_->kv, bridge::Announce{.id = random::token(16),
+Result<std::string> BridgeServer::announce(std::string channel_id, std::string content,
+                                           std::optional<std::string> edit_message_id) {
+    std::string id = random::token(16);
+    auto status = push_bot_message(state_->kv, bridge::Announce{.id = id,
                                                                 .channel_id = std::move(channel_id),
                                                                 .content = std::move(content),
                                                                 .message_id = std::move(edit_message_id)});
     state_->wake.notify_all();
-    return status;
+    if (!status) return status.error();
+    return id;
 }
 
 void BridgeServer::on_announce_result(std::function<void(const bridge::AnnounceResult&)> callback) {

@@ -85,8 +85,9 @@ class BridgeServer {
     // Site-side changes for Discord, durable in the "bot" queue until the bot confirms them.
     [[nodiscard]] Status apply_roles(std::string discord_user_id, std::vector<std::string> add,
                                      std::vector<std::string> remove, std::string reason);
-    [[nodiscard]] Status announce(std::string channel_id, std::string content,
-                                  std::optional<std::string> edit_message_id = {});
+    // Returns the request id the AnnounceResult will carry.
+    [[nodiscard]] Result<std::string> announce(std::string channel_id, std::string content,
+                                               std::optional<std::string> edit_message_id = {});
     // Called with announce results (the planner keeps the message id to edit on re-publish).
     void on_announce_result(std::function<void(const bridge::AnnounceResult&)> callback);
     // A member's Discord roles changed and the site role was recomputed (for pages to refresh).

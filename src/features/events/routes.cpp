@@ -60,6 +60,15 @@ bool may(const Request& r, std::string_view permission) {
     return auth::allows(auth::parse_role(r.principal.role), permission);
 }
 
+// {"stint": "{stint}", ...}: labels rendered with these keep their placeholders for the page's script.
+boost::json::object label_placeholders() {
+    boost::json::object out;
+    for (const char* name :
+         {"car", "number", "stint", "name", "start", "end", "role", "count", "total", "spread", "changes"})
+        out[name] = std::string("{") + name + "}";
+    return out;
+}
+
 Response back_to(std::int64_t event_id) {
     return Response::redirect("/events/" + std::to_string(event_id), 303);
 }
@@ -113,8 +122,14 @@ void add_routes(http::Router& router, EventsDeps deps) {
                                               r.principal.user_id,
                                               now_seconds(d.clock),
                                               may(r, "event.register")};
+                         auto data = event_data(page);
+                         // The plan section (web/static/js/plan.js): whose itinerary, the planner
+                         // link, and the placeholders its labels keep (web/templates/plan_labels).
+                         data["viewer_id"] = r.principal.user_id;
+                         data["can_plan"] = may(r, "planner.edit");
+                         data["ph"] = label_placeholders();
                          return web::render_page(d.shell, r, "event", "events.event_title", "events",
-                                                 event_data(page));
+                                                 std::move(data));
                      }});
 
     router.must_add({.method = Method::post,

@@ -32,6 +32,15 @@ struct Member {
     [[nodiscard]] Availability at(std::int64_t when) const;
 };
 
+struct Stint {
+    int index = 0;           // 0-based, in race order
+    std::int64_t start = 0;  // Unix seconds
+    std::int64_t end = 0;    // exclusive; includes the pit stop that ends the stint (none for the last)
+    int laps = 0;
+
+    [[nodiscard]] std::int64_t seconds() const { return end - start; }
+};
+
 struct PlanInput {
     std::int64_t race_start = 0;  // Unix seconds, UTC
     std::int64_t duration_s = 0;  // race length
@@ -48,21 +57,16 @@ struct PlanInput {
     std::optional<std::int64_t> max_seat_s;  // per driver
     std::optional<MemberId> pinned_starter;  // drives stint 0
     std::vector<Member> members;
+    // Race day: the stints as driven so far and re-derived from the actual times (planner service,
+    // pit_now). When set, derive_stints returns exactly these (checked: contiguous from race_start to
+    // race_end, indices 0..n-1, at least one lap each) instead of deriving them from fuel.
+    std::vector<Stint> fixed_stints;
 
     [[nodiscard]] std::int64_t race_end() const { return race_start + duration_s; }
     [[nodiscard]] const Member* member(MemberId id) const;
     [[nodiscard]] int max_consecutive_for(const Member& member) const;
     [[nodiscard]] std::int64_t minimum_rest_s_for(const Member& member) const;
     [[nodiscard]] bool declared(MemberId id) const;
-};
-
-struct Stint {
-    int index = 0;           // 0-based, in race order
-    std::int64_t start = 0;  // Unix seconds
-    std::int64_t end = 0;    // exclusive; includes the pit stop that ends the stint (none for the last)
-    int laps = 0;
-
-    [[nodiscard]] std::int64_t seconds() const { return end - start; }
 };
 
 struct Assignment {

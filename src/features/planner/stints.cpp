@@ -28,6 +28,25 @@ Result<StintTable> derive_stints(const PlanInput& input) {
     if (whole(laps_per_tank) < 1) return Error(ErrorKind::invalid_input, "planner.burn_over_tank");
 
     StintTable table;
+    if (!input.fixed_stints.empty()) {
+        std::int64_t at = input.race_start;
+        for (std::size_t i = 0; i < input.fixed_stints.size(); ++i) {
+            const Stint& s = input.fixed_stints[i];
+            if (s.index != static_cast<int>(i) || s.start != at || s.end <= s.start || s.laps < 1 ||
+                s.laps > 1'000'000)
+                return Error(ErrorKind::invalid_input, "planner.bad_stints",
+                             {{"stint", std::to_string(i + 1)}});
+            at = s.end;
+            table.total_laps += s.laps;
+            table.laps_per_stint = std::max(table.laps_per_stint, s.laps);
+        }
+        if (at != input.race_end() || input.fixed_stints.size() > static_cast<std::size_t>(kMaxStints))
+            return Error(ErrorKind::invalid_input, "planner.bad_stints",
+                         {{"stint", std::to_string(input.fixed_stints.size())}});
+        table.full_stint_s = table.laps_per_stint * input.lap_s + input.pit_loss_s;
+        table.stints = input.fixed_stints;
+        return table;
+    }
     table.laps_per_stint = static_cast<int>(std::min(laps_per_tank + kEpsilon, 1e6));
     table.full_stint_s = table.laps_per_stint * input.lap_s + input.pit_loss_s;
     if (static_cast<double>(input.duration_s) / table.full_stint_s > kMaxStints)

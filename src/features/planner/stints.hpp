@@ -19,7 +19,8 @@ struct StintTable {
 
 // Errors (ErrorKind::invalid_input): planner.bad_duration (<= 0), planner.bad_lap_time (<= 0),
 // planner.bad_pit_loss (< 0), planner.bad_tank (<= 0), planner.bad_burn (<= 0),
-// planner.burn_over_tank (not one lap per tank), planner.too_many_stints (over kMaxStints).
+// planner.burn_over_tank (not one lap per tank), planner.too_many_stints (over kMaxStints);
+// planner.bad_stints (naming the stint) when PlanInput::fixed_stints is set and not a valid table.
 //
 // Definitions: stint i starts at race_start + round(i x full_stint_s). A stint is the last one when
 // the remaining time is at most a full stint; it ends at the flag and its laps are the whole laps that

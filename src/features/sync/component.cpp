@@ -90,7 +90,8 @@ Result<std::unique_ptr<SyncComponent>> SyncComponent::create(const Config& confi
                                                          .cache = c->cache_.get(),
                                                          .log = *c->log_,
                                                          .hub = hub,
-                                                         .dm_sweep = options.dm_sweep},
+                                                         .dm_sweep = options.dm_sweep,
+                                                         .stint_reminders = options.stint_reminders},
                                                 std::move(options.member_tokens));
     c->scheduler_ = std::make_unique<jobs::Scheduler>(
         kv, clock, *c->log_,

@@ -28,6 +28,7 @@ struct ComponentOptions {
     std::string ca_file;                             // test peers' trust anchors; empty: the system store
     MemberTokens::Fallback member_tokens;            // used when `providers` is null
     std::function<Result<std::int64_t>()> dm_sweep;  // the DM queue's sweep, for dm-queue-sweeper
+    std::function<Result<std::int64_t>()> stint_reminders;  // planner::Planner::send_reminders
 };
 
 class SyncComponent {

@@ -924,10 +924,14 @@ Result<JobOutcome> SyncService::cache_warm(JobContext& ctx) {
     return counter.outcome(warmed);
 }
 
-// 11. Filled by the planner issue: reminders 30, 15 and 5 minutes before each published stint.
+// 11. Reminders 30, 15 and 5 minutes before each published stint (planner::Planner::send_reminders):
+// DMs through the queue, each once per stint, mark and start time.
 Result<JobOutcome> SyncService::stint_reminders(JobContext&) {
     Counter counter{deps_};
-    return counter.outcome(0, "no published plans");
+    if (!deps_.stint_reminders) return counter.outcome(0, "no planner");
+    auto due = deps_.stint_reminders();
+    if (!due) return due.error();
+    return counter.outcome(*due);
 }
 
 // 12. The DM queue's safety net: records whose queue item was lost go back to the queue, settled

@@ -62,6 +62,9 @@ struct SyncDeps {
     // dm-queue-sweeper: notify::DmQueue::sweep (re-queues lost items, prunes settled records); empty: counts
     // only.
     std::function<Result<std::int64_t>()> dm_sweep = {};
+    // stint-reminders: planner::Planner::send_reminders (DMs 30, 15 and 5 minutes before each published
+    // stint); empty: nothing to remind.
+    std::function<Result<std::int64_t>()> stint_reminders = {};
 };
 
 // A linked account as the jobs see it.
