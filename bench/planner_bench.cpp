@@ -398,9 +398,8 @@ constexpr int kZones[] = {-8, -5, -3, 0, 1, 3, 8, 10};
 
 // Like crews_test.cpp's pool: `size` members in 8 time zones, each awake 07:00-24:00 local with a
 // random 3 h gap; teammates in pairs; one in six a captain volunteer. Differences: Preferred 19:00-22:00
-// local (crews_test: 20:00 only), and two in three spot (one in six spot only) where crews_test has one
-// in three: form_crews balances drivers per hour but not spotters, and with crews_test's mix crew 1 of
-// the 120-member pool has a stint nobody can spot (solve(): planner.spotter_uncovered).
+// local (crews_test: 20:00 only), two in three spot (one in six spot only) where crews_test has one in
+// three, and spotting is on, so form_crews gives every crew an available spotter in every hour.
 CrewInput generated_pool(int size, int crews, int max_drivers, std::uint64_t seed) {
     Lcg rng{seed};
     CrewInput in;
@@ -410,6 +409,7 @@ CrewInput generated_pool(int size, int crews, int max_drivers, std::uint64_t see
     in.min_drivers = 4;
     in.max_drivers = max_drivers;
     in.car_id = "porsche963";
+    in.spotting = true;
     for (int i = 0; i < size; ++i) {
         PoolMember m;
         m.id = 100 + i;
