@@ -14,8 +14,13 @@ namespace {
 using Args = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kCodeNames[] = {
-    "bad_window",        "bad_sizes", "bad_count",    "duplicate",     "too_few_drivers", "hour_short",
-    "hour_unsplittable", "no_role",   "not_verified", "irating_below", "irating_above",   "no_room",
+    "bad_window",         "bad_sizes",
+    "bad_count",          "duplicate",
+    "too_few_drivers",    "hour_short",
+    "hour_unsplittable",  "no_role",
+    "not_verified",       "irating_below",
+    "irating_above",      "no_room",
+    "spotter_hour_short", "spotter_hour_unsplittable",
 };
 
 std::string code(const char* name) {
@@ -142,6 +147,27 @@ Analysis analyse(const CrewInput& in) {
             args.emplace_back("needed", std::to_string(K * k));
             a.issues.push_back(issue("hour_short", std::nullopt, std::move(args)));
         }
+    if (in.spotting) {
+        // Every crew needs an available spotter in every hour: seated drivers who spot and the
+        // spotter seats are all there are.
+        for (std::size_t h = 0; h < H; ++h) {
+            int spotters = 0;
+            for (const int i : a.drivers)
+                spotters += in.pool[static_cast<std::size_t>(i)].is_spotter &&
+                                    in.pool[static_cast<std::size_t>(i)].available_at(a.hours[h])
+                                ? 1
+                                : 0;
+            for (const int i : a.spotters)
+                spotters += in.pool[static_cast<std::size_t>(i)].available_at(a.hours[h]) ? 1 : 0;
+            if (spotters < K) {
+                Args args = hour_args(a.hours, h);
+                args.emplace_back("available", std::to_string(spotters));
+                args.emplace_back("crews", std::to_string(K));
+                args.emplace_back("needed", std::to_string(K));
+                a.issues.push_back(issue("spotter_hour_short", std::nullopt, std::move(args)));
+            }
+        }
+    }
     a.crews = K;
     return a;
 }
@@ -184,6 +210,39 @@ class Search {
         sum_.assign(static_cast<std::size_t>(K_ + 1), 0);
         vol_.assign(static_cast<std::size_t>(K_ + 1), 0);
         cov_.assign(static_cast<std::size_t>((K_ + 1) * H_), 0);
+        // Spotting: spotter coverage per crew and hour from seated drivers who spot and from the
+        // spotter seats (items 0..spotters-1, always in a real crew once placed).
+        spotting_ = in.spotting;
+        ns_ = static_cast<int>(a.spotters.size());
+        spot_cov_.assign(static_cast<std::size_t>((K_ + 1) * H_), 0);
+        seat_of_.assign(static_cast<std::size_t>(ns_), -1);
+    }
+
+    int spotter_seats() const { return ns_; }
+    int seat_of(int j) const { return seat_of_[static_cast<std::size_t>(j)]; }
+    int spotter_coverage(int c, int h) const { return spot_cov_[static_cast<std::size_t>(c * H_ + h)]; }
+    bool spotting() const { return spotting_; }
+
+    // Spotter seat j (index into Analysis::spotters) to crew c (< K).
+    void seat_spotter(int j, int c) {
+        const int old = seat_of(j);
+        if (old == c) return;
+        const PoolMember& m = in_.pool[static_cast<std::size_t>(a_.spotters[static_cast<std::size_t>(j)])];
+        for (int h = 0; h < H_; ++h) {
+            if (!m.available_at(a_.hours[static_cast<std::size_t>(h)])) continue;
+            if (old >= 0) --spot_cov_[static_cast<std::size_t>(old * H_ + h)];
+            ++spot_cov_[static_cast<std::size_t>(c * H_ + h)];
+        }
+        seat_of_[static_cast<std::size_t>(j)] = c;
+    }
+
+    // Crew-hours without an available spotter (0 with spotting off).
+    int spotter_gaps() const {
+        if (!spotting_) return 0;
+        int gaps = 0;
+        for (int c = 0; c < K_; ++c)
+            for (int h = 0; h < H_; ++h) gaps += spotter_coverage(c, h) == 0 ? 1 : 0;
+        return gaps;
     }
 
     const PoolMember& member(int d) const {
@@ -210,7 +269,7 @@ class Search {
             const int s = size_[static_cast<std::size_t>(c)];
             hard += std::max(0, in_.min_drivers - s) + std::max(0, s - in_.max_drivers);
         }
-        return hard;
+        return hard + spotter_gaps();
     }
 
     double score() const {
@@ -277,9 +336,12 @@ class Search {
         size_[ci] += sign;
         sum_[ci] += sign * rating_[static_cast<std::size_t>(d)];
         vol_[ci] += sign * volunteer_[static_cast<std::size_t>(d)];
+        const bool spots = spotting_ && member(d).is_spotter;
         for (int h = 0; h < H_; ++h)
-            if (a_.avail[static_cast<std::size_t>(d * H_ + h)])
+            if (a_.avail[static_cast<std::size_t>(d * H_ + h)]) {
                 cov_[static_cast<std::size_t>(c * H_ + h)] += sign;
+                if (spots) spot_cov_[static_cast<std::size_t>(c * H_ + h)] += sign;
+            }
     }
 
     const CrewInput& in_;
@@ -289,6 +351,9 @@ class Search {
     std::vector<int> rating_, volunteer_, target_;
     std::vector<std::pair<int, int>> pairs_;
     std::vector<int> crew_of_, size_, sum_, vol_, cov_;
+    bool spotting_ = false;
+    int ns_ = 0;
+    std::vector<int> spot_cov_, seat_of_;
 };
 
 // Fisher-Yates with a fixed formula, so the order is the same with every standard library.
@@ -337,6 +402,38 @@ int climb(Search& s, std::mt19937_64& rng, int passes, double& current) {
                 }
                 s.place(x, cx);
                 s.place(y, cy);
+            }
+        // Spotting: spotter seats to another crew, and two seats in different crews swapped.
+        for (int j = 0; s.spotting() && j < s.spotter_seats(); ++j) {
+            const int from = s.seat_of(j);
+            for (int c = 0; c < s.K(); ++c) {
+                if (c == from) continue;
+                s.seat_spotter(j, c);
+                const double next = s.score();
+                if (next < current - 1e-9) {
+                    current = next;
+                    improved = true;
+                    ++steps;
+                    break;
+                }
+                s.seat_spotter(j, from);
+            }
+        }
+        for (int x = 0; s.spotting() && x < s.spotter_seats(); ++x)
+            for (int y = x + 1; y < s.spotter_seats(); ++y) {
+                const int cx = s.seat_of(x), cy = s.seat_of(y);
+                if (cx == cy) continue;
+                s.seat_spotter(x, cy);
+                s.seat_spotter(y, cx);
+                const double next = s.score();
+                if (next < current - 1e-9) {
+                    current = next;
+                    improved = true;
+                    ++steps;
+                    continue;
+                }
+                s.seat_spotter(x, cx);
+                s.seat_spotter(y, cy);
             }
         if (!improved) break;
     }
@@ -430,12 +527,51 @@ Result<CrewPlan> form_crews(const CrewInput& input, std::uint64_t seed) {
         }
     }
 
+    // The spotter seats go in the search too when the event spots: first each to the crew whose
+    // spotter-less hours it covers most (ties: fewer seats, then the lower crew), most available first.
+    const auto hours_available = [&](int i) {
+        int count = 0;
+        for (auto hour : a.hours) count += input.pool[static_cast<std::size_t>(i)].available_at(hour) ? 1 : 0;
+        return count;
+    };
+    std::vector<int> seat_order(static_cast<std::size_t>(s.spotter_seats()));
+    for (int j = 0; j < s.spotter_seats(); ++j) seat_order[static_cast<std::size_t>(j)] = j;
+    std::stable_sort(seat_order.begin(), seat_order.end(), [&](int x, int y) {
+        const int px = a.spotters[static_cast<std::size_t>(x)], py = a.spotters[static_cast<std::size_t>(y)];
+        const int hx = hours_available(px), hy = hours_available(py);
+        if (hx != hy) return hx > hy;
+        return input.pool[static_cast<std::size_t>(px)].id < input.pool[static_cast<std::size_t>(py)].id;
+    });
+    if (s.spotting()) {
+        std::vector<int> seats(static_cast<std::size_t>(K), 0);
+        for (int j : seat_order) {
+            const PoolMember& m =
+                input.pool[static_cast<std::size_t>(a.spotters[static_cast<std::size_t>(j)])];
+            int best = 0, best_gain = -1;
+            for (int c = 0; c < K; ++c) {
+                int gain = 0;
+                for (int h = 0; h < H; ++h)
+                    gain +=
+                        m.available_at(a.hours[static_cast<std::size_t>(h)]) && s.spotter_coverage(c, h) == 0;
+                if (gain > best_gain || (gain == best_gain && seats[static_cast<std::size_t>(c)] <
+                                                                  seats[static_cast<std::size_t>(best)])) {
+                    best = c;
+                    best_gain = gain;
+                }
+            }
+            s.seat_spotter(j, best);
+            ++seats[static_cast<std::size_t>(best)];
+        }
+    }
+
     double current = s.score();
     int steps = climb(s, rng, input.search_passes, current);
     // Still an uncovered hour: kick (a few random swaps) and climb again, keeping the best.
     for (int kick = 0; kick < 40 && s.hard() > 0; ++kick) {
         std::vector<int> before(static_cast<std::size_t>(n));
         for (int d = 0; d < n; ++d) before[static_cast<std::size_t>(d)] = s.crew_of(d);
+        std::vector<int> seats_before(static_cast<std::size_t>(s.spotter_seats()));
+        for (int j = 0; j < s.spotter_seats(); ++j) seats_before[static_cast<std::size_t>(j)] = s.seat_of(j);
         const double best = current;
         for (int t = 0; t < 4 && n > 1; ++t) {
             const int x = static_cast<int>(rng() % static_cast<std::uint64_t>(n));
@@ -444,10 +580,16 @@ Result<CrewPlan> form_crews(const CrewInput& input, std::uint64_t seed) {
             s.place(x, cy);
             s.place(y, cx);
         }
+        if (s.spotting() && s.spotter_gaps() > 0)  // and a few spotter seats elsewhere
+            for (int t = 0; t < 2 && s.spotter_seats() > 0; ++t)
+                s.seat_spotter(static_cast<int>(rng() % static_cast<std::uint64_t>(s.spotter_seats())),
+                               static_cast<int>(rng() % static_cast<std::uint64_t>(K)));
         current = s.score();
         steps += climb(s, rng, input.search_passes, current);
         if (current >= best) {
             for (int d = 0; d < n; ++d) s.place(d, before[static_cast<std::size_t>(d)]);
+            for (int j = 0; j < s.spotter_seats(); ++j)
+                s.seat_spotter(j, seats_before[static_cast<std::size_t>(j)]);
             current = best;
         }
     }
@@ -462,6 +604,24 @@ Result<CrewPlan> form_crews(const CrewInput& input, std::uint64_t seed) {
                     args.emplace_back("available", std::to_string(a.available[static_cast<std::size_t>(h)]));
                     args.emplace_back("needed", std::to_string(input.min_drivers_per_hour));
                     return issue("hour_unsplittable", std::nullopt, std::move(args)).to_error();
+                }
+        // Or the first hour and crew without an available spotter.
+        for (int h = 0; h < H; ++h)
+            for (int c = 0; c < K; ++c)
+                if (s.spotter_coverage(c, h) == 0) {
+                    int available = 0;  // spotters available in this hour over the whole pool
+                    for (const int i : a.drivers)
+                        available += input.pool[static_cast<std::size_t>(i)].is_spotter &&
+                                     input.pool[static_cast<std::size_t>(i)].available_at(
+                                         a.hours[static_cast<std::size_t>(h)]);
+                    for (const int i : a.spotters)
+                        available += input.pool[static_cast<std::size_t>(i)].available_at(
+                            a.hours[static_cast<std::size_t>(h)]);
+                    Args args = hour_args(a.hours, static_cast<std::size_t>(h));
+                    args.emplace_back("crew", std::to_string(c + 1));
+                    args.emplace_back("crews", std::to_string(K));
+                    args.emplace_back("available", std::to_string(available));
+                    return issue("spotter_hour_unsplittable", std::nullopt, std::move(args)).to_error();
                 }
     }
 
@@ -511,41 +671,54 @@ Result<CrewPlan> form_crews(const CrewInput& input, std::uint64_t seed) {
         for (int h = 0; h < H; ++h) crew.available_drivers[static_cast<std::size_t>(h)] = s.coverage(c, h);
     }
 
-    // Spotter-only seats: each to the crew whose spotter-less hours it covers most (ties: fewer
-    // spotters, then the lower crew).
-    std::vector<int> spotters = a.spotters;
-    auto spotter_hours = [&](int i) {
-        int count = 0;
-        for (auto hour : a.hours) count += input.pool[static_cast<std::size_t>(i)].available_at(hour) ? 1 : 0;
-        return count;
-    };
-    std::stable_sort(spotters.begin(), spotters.end(), [&](int x, int y) {
-        const int hx = spotter_hours(x), hy = spotter_hours(y);
-        if (hx != hy) return hx > hy;
-        return input.pool[static_cast<std::size_t>(x)].id < input.pool[static_cast<std::size_t>(y)].id;
-    });
-    std::vector<std::vector<int>> spotter_cov(static_cast<std::size_t>(K),
-                                              std::vector<int>(static_cast<std::size_t>(H), 0));
-    for (int i : spotters) {
-        const PoolMember& m = input.pool[static_cast<std::size_t>(i)];
-        int best = 0, best_gain = -1;
-        for (int c = 0; c < K; ++c) {
-            int gain = 0;
-            for (int h = 0; h < H; ++h)
-                if (m.available_at(a.hours[static_cast<std::size_t>(h)]) &&
-                    spotter_cov[static_cast<std::size_t>(c)][static_cast<std::size_t>(h)] == 0)
-                    ++gain;
-            const auto& crew = plan.crews[static_cast<std::size_t>(c)];
-            const auto& held = plan.crews[static_cast<std::size_t>(best)];
-            if (gain > best_gain || (gain == best_gain && crew.spotters.size() < held.spotters.size())) {
-                best = c;
-                best_gain = gain;
+    // Spotter-only seats. With spotting on, where the search left them (in the greedy order above);
+    // otherwise each to the crew whose spotter-less hours (spotter seats only) it covers most (ties:
+    // fewer spotters, then the lower crew).
+    if (s.spotting()) {
+        std::vector<int> out_of(static_cast<std::size_t>(K));
+        for (int out = 0; out < K; ++out)
+            out_of[static_cast<std::size_t>(order[static_cast<std::size_t>(out)])] = out;
+        for (int j : seat_order)
+            plan.crews[static_cast<std::size_t>(out_of[static_cast<std::size_t>(s.seat_of(j))])]
+                .spotters.push_back(
+                    input.pool[static_cast<std::size_t>(a.spotters[static_cast<std::size_t>(j)])].id);
+    } else {
+        std::vector<std::vector<int>> spotter_cov(static_cast<std::size_t>(K),
+                                                  std::vector<int>(static_cast<std::size_t>(H), 0));
+        for (int j : seat_order) {
+            const PoolMember& m =
+                input.pool[static_cast<std::size_t>(a.spotters[static_cast<std::size_t>(j)])];
+            int best = 0, best_gain = -1;
+            for (int c = 0; c < K; ++c) {
+                int gain = 0;
+                for (int h = 0; h < H; ++h)
+                    if (m.available_at(a.hours[static_cast<std::size_t>(h)]) &&
+                        spotter_cov[static_cast<std::size_t>(c)][static_cast<std::size_t>(h)] == 0)
+                        ++gain;
+                const auto& crew = plan.crews[static_cast<std::size_t>(c)];
+                const auto& held = plan.crews[static_cast<std::size_t>(best)];
+                if (gain > best_gain || (gain == best_gain && crew.spotters.size() < held.spotters.size())) {
+                    best = c;
+                    best_gain = gain;
+                }
             }
+            plan.crews[static_cast<std::size_t>(best)].spotters.push_back(m.id);
+            for (int h = 0; h < H; ++h)
+                if (m.available_at(a.hours[static_cast<std::size_t>(h)]))
+                    ++spotter_cov[static_cast<std::size_t>(best)][static_cast<std::size_t>(h)];
         }
-        plan.crews[static_cast<std::size_t>(best)].spotters.push_back(m.id);
-        for (int h = 0; h < H; ++h)
-            if (m.available_at(a.hours[static_cast<std::size_t>(h)]))
-                ++spotter_cov[static_cast<std::size_t>(best)][static_cast<std::size_t>(h)];
+    }
+    // Available spotters per hour, from the input: seated drivers who spot and the spotter seats.
+    for (auto& crew : plan.crews) {
+        crew.available_spotters.assign(static_cast<std::size_t>(H), 0);
+        for (int h = 0; h < H; ++h) {
+            const std::int64_t hour = a.hours[static_cast<std::size_t>(h)];
+            int count = 0;
+            for (MemberId id : crew.drivers)
+                count += input.member(id)->is_spotter && input.member(id)->available_at(hour);
+            for (MemberId id : crew.spotters) count += input.member(id)->available_at(hour);
+            crew.available_spotters[static_cast<std::size_t>(h)] = count;
+        }
     }
 
     // One captain per crew: volunteers first, then experience, iRating, id.

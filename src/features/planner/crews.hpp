@@ -1,11 +1,13 @@
 // Stage 1 of the planner: split the event's registered pool into crews (cars). Pure: no I/O, no clock.
 // Hard: crew size within min/max drivers; every driver within the event's iRating limits and verified
 // for the car (Garage61 laps in it, or an admin override that the plan records); in every race hour at
-// least `min_drivers_per_hour` available drivers per crew; exactly one captain per crew (volunteers
-// first, then experience). Soft: iRating balanced (small spread of crew averages) or tiered (crew 1
-// fastest), regular teammates together, availability spread so each crew covers the clock.
-// Heuristic: snake draft (balanced) or sorted chunks (tiered), then a seeded local search of moves and
-// swaps; deterministic for the same input and seed. Messages are locale keys "error.planner.crew_*".
+// least `min_drivers_per_hour` available drivers per crew and, with spotting on, at least one
+// available spotter per crew; exactly one captain per crew (volunteers first, then experience). Soft: iRating
+// balanced (small spread of crew averages) or tiered (crew 1 fastest), regular teammates together,
+// availability spread so each crew covers the clock. Heuristic: snake draft (balanced) or sorted chunks
+// (tiered), then a seeded local search of moves and swaps (with spotting on, spotter-only seats are placed
+// and moved by the same search); deterministic for the same input and seed. Messages are locale keys
+// "error.planner.crew_*".
 #pragma once
 
 #include <cstdint>
@@ -51,7 +53,10 @@ struct CrewInput {
     BalanceMode mode = BalanceMode::balanced;
     std::string car_id;            // the required car (named in "not verified" reasons)
     int min_drivers_per_hour = 2;  // available drivers per crew in every race hour
-    int search_passes = 60;        // local-search budget (improving passes), for determinism not a clock
+    // The event spots every stint: every crew also needs, in every race hour, at least one available
+    // spotter (a seated driver who spots, or a spotter-only seat; stage 2 keeps them off the wheel).
+    bool spotting = false;
+    int search_passes = 60;  // local-search budget (improving passes), for determinism not a clock
     std::vector<PoolMember> pool;
 
     [[nodiscard]] const PoolMember* member(MemberId id) const;
@@ -76,6 +81,7 @@ struct Crew {
     MemberId captain = 0;
     double average_irating = 0;                  // over the drivers
     std::vector<int> available_drivers;          // per race hour (CrewInput::hours order)
+    std::vector<int> available_spotters;         // per race hour: seated drivers who spot + spotter seats
     std::vector<MemberId> verified_by_override;  // drivers without car laps, seated on an admin override
 };
 
@@ -96,11 +102,13 @@ struct CrewPlan {
 };
 
 // Every reason the input cannot be split at all (bad settings, too few eligible drivers, an hour with
-// too few available drivers for all crews); empty when none is obvious. form_crews returns the first.
+// too few available drivers, or with spotting on too few available spotters, for all crews); empty
+// when none is obvious. form_crews returns the first.
 [[nodiscard]] std::vector<CrewIssue> crew_feasibility(const CrewInput& input);
 
 // The split, or the first infeasibility (see crew_feasibility), or "planner.crew_hour_unsplittable"
-// when the search found no split covering every hour of every crew.
+// ("planner.crew_spotter_hour_unsplittable") when the search found no split giving every crew enough
+// available drivers (an available spotter) in every hour.
 [[nodiscard]] Result<CrewPlan> form_crews(const CrewInput& input, std::uint64_t seed);
 
 // Every code form_crews and crew_feasibility can produce (for the locale catalog test).

@@ -447,6 +447,94 @@ TEST(Crews, OneHundredTwentyMembersMakeSixCrewsQuickly) {
     std::printf("60 -> 3: %.1f ms\n", ms60);
 }
 
+// With spotting on, every crew has an available spotter (a seated driver who spots or a spotter seat)
+// in every race hour, checked from the input.
+void expect_spotter_every_hour(const CrewInput& in, const CrewPlan& plan) {
+    for (const Crew& crew : plan.crews) {
+        const auto hours = in.hours();
+        ASSERT_EQ(crew.available_spotters.size(), hours.size());
+        for (std::size_t h = 0; h < hours.size(); ++h) {
+            int available = 0;
+            for (MemberId id : crew.drivers)
+                available += in.member(id)->is_spotter && in.member(id)->available_at(hours[h]);
+            for (MemberId id : crew.spotters) available += in.member(id)->available_at(hours[h]);
+            EXPECT_GE(available, 1) << "crew " << crew.index + 1 << " hour " << h + 1;
+            EXPECT_EQ(crew.available_spotters[h], available);
+        }
+    }
+}
+
+TEST(Crews, SpottingOnGivesEveryCrewAnAvailableSpotterInEveryHour) {
+    for (const std::uint64_t seed : {7u, 11u, 23u}) {
+        SCOPED_TRACE(seed);
+        auto in = pool(60, 3, seed);
+        in.spotting = true;
+        const auto plan = form_crews(in, 1);
+        ASSERT_TRUE(plan.ok()) << plan.error().code;
+        expect_hard_rules(in, *plan);
+        expect_spotter_every_hour(in, *plan);
+        // Same input and seed, same crews (spotter seats included).
+        const auto again = form_crews(in, 1);
+        ASSERT_TRUE(again.ok());
+        for (std::size_t c = 0; c < plan->crews.size(); ++c) {
+            EXPECT_EQ(plan->crews[c].drivers, again->crews[c].drivers);
+            EXPECT_EQ(plan->crews[c].spotters, again->crews[c].spotters);
+        }
+    }
+}
+
+TEST(Crews, SpottingOnTheOnlySpottersAwakeInAnHourGoOneToEachCrew) {
+    // Drivers do not spot; six spotter seats awake all day but in race hour 5, and three awake in
+    // hour 5 and three other hours only: each crew must get one of the three.
+    auto in = pool(60, 3);
+    in.spotting = true;
+    std::erase_if(in.pool, [](const PoolMember& m) { return !m.is_driver; });
+    for (auto& m : in.pool) m.is_spotter = false;
+    for (int k = 0; k < 9; ++k) {
+        PoolMember m;
+        m.id = 900 + k;
+        m.name = "Spotter " + std::to_string(k);
+        m.is_spotter = true;
+        for (int h = 0; h < 24; ++h)
+            if (k < 6 ? h != 4 : (h >= 3 && h <= 6))
+                m.availability[kStart + h * kHour] = Availability::available;
+        in.pool.push_back(m);
+    }
+    const auto plan = form_crews(in, 1);
+    ASSERT_TRUE(plan.ok()) << plan.error().code;
+    expect_hard_rules(in, *plan);
+    expect_spotter_every_hour(in, *plan);
+    for (const Crew& crew : plan->crews) EXPECT_EQ(crew.available_spotters[4], 1) << crew.index + 1;
+}
+
+TEST(Crews, SpottingOnAnHourWithTooFewSpottersIsNamed) {
+    auto in = pool(60, 3);
+    in.spotting = true;
+    const std::int64_t hour5 = kStart + 4 * kHour;
+    int kept = 0;
+    for (auto& m : in.pool) {
+        if (!m.is_spotter) continue;
+        if (kept < 2 && m.availability.contains(hour5)) {
+            ++kept;
+        } else {
+            m.availability.erase(hour5);
+        }
+    }
+    ASSERT_EQ(kept, 2);
+    const auto issues = crew_feasibility(in);
+    ASSERT_EQ(issues.size(), 1u);
+    EXPECT_EQ(issues[0].code, "planner.crew_spotter_hour_short");
+    EXPECT_EQ(issues[0].arg("hour"), "5");
+    EXPECT_EQ(issues[0].arg("available"), "2");
+    EXPECT_EQ(issues[0].arg("needed"), "3");
+    const auto plan = form_crews(in, 1);
+    ASSERT_FALSE(plan.ok());
+    EXPECT_EQ(plan.error().code, "planner.crew_spotter_hour_short");
+    // Spotting off: the same pool splits (spotters are not a crew rule then).
+    in.spotting = false;
+    EXPECT_TRUE(form_crews(in, 1).ok());
+}
+
 boost::json::value catalog(const char* locale) {
     std::ifstream in(std::filesystem::path(PITWALL_SOURCE_DIR) / "locales" / (std::string(locale) + ".json"));
     std::stringstream text;

@@ -825,6 +825,7 @@ Result<EventPlan> Planner::form_crews(std::int64_t event_id, std::int64_t expect
             in.irating_min = s.irating_min;
             in.irating_max = s.irating_max;
             in.mode = s.mode;
+        in.spotting = s.spotters;  // every crew needs a spotter in every hour
             in.car_id = s.car_name.empty() ? (s.car_id ? "#" + std::to_string(*s.car_id) : "") : s.car_name;
             std::set<std::int64_t> with_laps;
             if (s.car_id) {

@@ -38,6 +38,10 @@ struct Cost {
     std::int64_t penalty = 0;
     std::int64_t total = 0;      // score().total
     std::int64_t secondary = 0;  // spotter balance (sum of squares) + 10 x spotter changes
+    // What the search steers by: score().total with the spread term replaced by the distance of the
+    // driver counts from the target window (see Search::set_window); = total without a window.
+    std::int64_t guide = 0;
+    int spread = 0;  // the spread term of total
     auto operator<=>(const Cost&) const = default;
 };
 
@@ -45,11 +49,63 @@ struct Cost {
 // may cross invalid plans between valid ones (the best plan kept is always a valid one).
 constexpr std::int64_t kPenaltyWeight = 3000;
 std::pair<std::int64_t, std::int64_t> accept_key(const Cost& c) {
-    return {c.penalty * kPenaltyWeight + c.total, c.secondary};
+    return {c.penalty * kPenaltyWeight + c.guide, c.secondary};
 }
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return b <= 0 ? a : (a + b - 1) / b;
+}
+
+// Max flow (Dinic) on a small graph: the spread bound's feasibility test.
+class Flow {
+  public:
+    explicit Flow(int nodes) : head_(nodes, -1), level_(nodes), it_(nodes) {}
+    void edge(int u, int v, int cap) {
+        to_.push_back(v), cap_.push_back(cap), next_.push_back(head_[u]),
+            head_[u] = static_cast<int>(to_.size()) - 1;
+        to_.push_back(u), cap_.push_back(0), next_.push_back(head_[v]),
+            head_[v] = static_cast<int>(to_.size()) - 1;
+    }
+    int run(int s, int t) {
+        int total = 0;
+        while (bfs(s, t)) {
+            it_ = head_;
+            while (const int f = dfs(s, t, std::numeric_limits<int>::max())) total += f;
+        }
+        return total;
+    }
+
+  private:
+    bool bfs(int s, int t) {
+        std::fill(level_.begin(), level_.end(), -1);
+        std::vector<int> queue{s};
+        level_[s] = 0;
+        for (std::size_t q = 0; q < queue.size(); ++q)
+            for (int e = head_[queue[q]]; e >= 0; e = next_[e])
+                if (cap_[e] > 0 && level_[to_[e]] < 0) {
+                    level_[to_[e]] = level_[queue[q]] + 1;
+                    queue.push_back(to_[e]);
+                }
+        return level_[t] >= 0;
+    }
+    int dfs(int u, int t, int f) {
+        if (u == t) return f;
+        for (int& e = it_[u]; e >= 0; e = next_[e]) {
+            const int v = to_[e];
+            if (cap_[e] <= 0 || level_[v] != level_[u] + 1) continue;
+            if (const int pushed = dfs(v, t, std::min(f, cap_[e]))) {
+                cap_[e] -= pushed;
+                cap_[e ^ 1] += pushed;
+                return pushed;
+            }
+        }
+        return 0;
+    }
+    std::vector<int> head_, level_, it_, to_, cap_, next_;
+};
+
+std::int64_t restart_window(int stints) {
+    return 3000 + 100LL * stints;
 }
 
 class Search {
@@ -127,6 +183,138 @@ class Search {
         if (i == 0 && pinned_ != kNone && m != pinned_) return false;
         return true;
     }
+
+    // The most stints member m can drive in any valid plan, ignoring the other drivers: the stints
+    // they are available for, less the fewest of those inside any rest block (the block must fit
+    // somewhere), capped by the maximum seat time (the k shortest stints must fit in it).
+    int count_cap(int m) const {
+        const int s_count = static_cast<int>(stints_.size());
+        const auto may_take = [&](int i) {
+            return driver_locked_[i] ? (drv_[i] == m ? 1 : 0) : (can_drive(m, i) ? 1 : 0);
+        };
+        int cap = 0;
+        for (int i = 0; i < s_count; ++i) cap += may_take(i);
+        if (rest_s_[m] > 0) {
+            int least_inside = s_count;
+            for (int i = 0; i < s_count; ++i) {
+                int j = i;
+                int inside = 0;
+                while (j < s_count && stints_[j].end - stints_[i].start < rest_s_[m]) inside += may_take(j++);
+                if (j == s_count) break;
+                inside += may_take(j);
+                least_inside = std::min(least_inside, inside);
+            }
+            cap -= std::min(cap, least_inside);
+        }
+        if (in_.max_seat_s) {
+            std::vector<std::int64_t> lengths;
+            for (const auto& st : stints_) lengths.push_back(st.seconds());
+            std::sort(lengths.begin(), lengths.end());
+            std::int64_t sum = 0;
+            int fit = 0;
+            while (fit < static_cast<int>(lengths.size()) && sum + lengths[fit] <= *in_.max_seat_s)
+                sum += lengths[fit++];
+            cap = std::min(cap, fit);
+        }
+        return cap;
+    }
+
+    // The fewest stints a declared driver must drive: the fair share and the minimum seat time
+    // (no stint has more than laps_per_stint laps or lasts longer than the longest stint).
+    int count_need(int m) const {
+        if (!declared_[m]) return 0;
+        int need = 0;
+        if (in_.fair_share) need = static_cast<int>(ceil_div(fair_, laps_per_stint_));
+        if (in_.min_seat_s) {
+            std::int64_t longest = 1;
+            for (const auto& st : stints_) longest = std::max(longest, st.seconds());
+            need = std::max(need, static_cast<int>(ceil_div(*in_.min_seat_s, longest)));
+        }
+        return need;
+    }
+
+    // Exact test, ignoring the consecutive and rest rules and spotting (so a relaxation): can every
+    // stint get one driver who may drive it (locked stints: their driver) with every counted
+    // driver's count in [lo, hi] and every count within count_need/count_cap? A flow with lower
+    // bounds: source -> stint (exactly 1) -> member -> sink ([lo, hi] for counted members),
+    // checked as a circulation.
+    bool counts_feasible(int lo, int hi) {
+        const int s_count = static_cast<int>(stints_.size());
+        const int m_count = static_cast<int>(in_.members.size());
+        const int source = s_count + m_count, sink = source + 1, super_s = sink + 1, super_t = sink + 2;
+        Flow flow(super_t + 1);
+        std::vector<int> excess(super_t + 1, 0);
+        const auto bounded = [&](int u, int v, int low, int high) {
+            if (high > low) flow.edge(u, v, high - low);
+            excess[v] += low;
+            excess[u] -= low;
+        };
+        for (int i = 0; i < s_count; ++i) {
+            bounded(source, i, 1, 1);
+            if (driver_locked_[i]) {
+                flow.edge(i, s_count + drv_[i], 1);
+            } else {
+                for (const int m : drivers_of_[i]) flow.edge(i, s_count + m, 1);
+            }
+        }
+        for (int m = 0; m < m_count; ++m) {
+            int low = 0, high = s_count;
+            if (counted_[m]) {
+                low = std::max(lo, need_[m]);
+                high = std::min(hi, cap_[m]);
+                if (low > high) return false;
+            }
+            bounded(s_count + m, sink, low, high);
+        }
+        flow.edge(sink, source, s_count);
+        int needed = 0;
+        for (int v = 0; v < super_s; ++v) {
+            if (excess[v] > 0) {
+                flow.edge(super_s, v, excess[v]);
+                needed += excess[v];
+            } else if (excess[v] < 0) {
+                flow.edge(v, super_t, -excess[v]);
+            }
+        }
+        return flow.run(super_s, super_t) == needed;
+    }
+
+    // The window [lo, lo + d] of driver counts with spread d that the relaxation allows, the one
+    // nearest the mean count first; nullopt when none does.
+    std::optional<int> window_for(int d) {
+        const int s_count = static_cast<int>(stints_.size());
+        if (counted_count_ == 0) return std::nullopt;
+        for (int lo = s_count / counted_count_; lo >= 0; --lo) {
+            if (static_cast<std::int64_t>(lo + d) * counted_count_ < s_count) break;
+            if (counts_feasible(lo, lo + d)) return lo;
+        }
+        return std::nullopt;
+    }
+
+    // The smallest spread the relaxation allows (a lower bound on any valid plan's spread) and its
+    // window; nullopt without counted drivers or when even an unbounded window fails.
+    std::optional<std::pair<int, int>> spread_bound() {
+        const int m_count = static_cast<int>(in_.members.size());
+        need_.assign(m_count, 0);
+        cap_.assign(m_count, 0);
+        for (int m = 0; m < m_count; ++m) {
+            need_[m] = count_need(m);
+            cap_[m] = count_cap(m);
+        }
+        const int s_count = static_cast<int>(stints_.size());
+        for (int d = 0; d <= s_count; ++d)
+            if (const auto lo = window_for(d)) return std::make_pair(d, *lo);
+        return std::nullopt;
+    }
+
+    // Steer the search towards counts in [lo, hi] (guide = 1000 x distance from the window + the
+    // rest of the objective); lo > hi: no window (guide = total).
+    void set_window(int lo, int hi) {
+        win_lo_ = lo;
+        win_hi_ = hi;
+    }
+    bool has_window() const { return win_lo_ <= win_hi_; }
+    int window_spread() const { return win_hi_ - win_lo_; }
 
     // Greedy construction over the unlocked stints (see solver.hpp).
     void construct() {
@@ -270,6 +458,7 @@ class Search {
         if (pinned_ != kNone && s_count > 0 && drv[0] != pinned_) c.penalty += 1;
         int lo = std::numeric_limits<int>::max();
         int hi = std::numeric_limits<int>::min();
+        int dev = 0;
         std::int64_t spot_squares = 0;
         for (int m = 0; m < m_count; ++m) {
             if (duty_[m] && rest_s_[m] > 0) {
@@ -287,17 +476,23 @@ class Search {
             if (counted_[m]) {
                 lo = std::min(lo, count_[m]);
                 hi = std::max(hi, count_[m]);
+                if (has_window()) dev += std::max(0, count_[m] - win_hi_) + std::max(0, win_lo_ - count_[m]);
             }
             spot_squares += static_cast<std::int64_t>(spot_[m]) * spot_[m];
         }
         const int spread = counted_count_ > 0 ? hi - lo : 0;
         c.total = 1000LL * spread + 100LL * changes - bonus;
         c.secondary = spot_squares + 10LL * spotter_changes;
+        c.spread = spread;
+        c.guide = has_window() ? 1000LL * dev + 100LL * changes - bonus : c.total;
         return c;
     }
 
-    // Late-acceptance hill climbing; returns the best valid (penalty 0) state when one was seen.
-    void improve(std::int64_t iteration_budget, std::int64_t stall_limit, std::uint64_t seed,
+    // Late-acceptance hill climbing steered by the guide (see set_window); keeps the best valid
+    // (penalty 0) plan by the true objective. `phase_stall` iterations without a better guided state:
+    // when no valid plan has reached the window's spread, the window widens by one stint (the
+    // relaxation's bound was not reachable under the rules the relaxation ignores); otherwise stop.
+    void improve(std::int64_t iteration_budget, std::int64_t phase_stall, std::uint64_t seed,
                  std::chrono::steady_clock::time_point deadline, SolveStats& stats) {
         const int s_count = static_cast<int>(stints_.size());
         std::vector<int> free_drivers;
@@ -309,6 +504,7 @@ class Search {
         Rng rng(seed);
         Cost current = evaluate(drv_, spt_);
         best_any_ = {drv_, spt_, current};
+        guided_ = best_any_;
         if (current.penalty == 0) {
             best_valid_ = best_any_;
             stats.construction_valid = true;
@@ -318,22 +514,43 @@ class Search {
         std::vector<Key> history(kHistory, accept_key(current));
         std::vector<int> keep_drv = drv_;
         std::vector<int> keep_spt = spt_;
-        // No better plan for `restart_window` iterations: restart from the best plan with a kick of
-        // random moves. No better plan for `stall_limit` iterations: stop.
-        const std::int64_t restart_window = 3000 + 100LL * s_count;
+        const auto guided_key = [](const Cost& c) { return std::make_pair(c.penalty > 0, accept_key(c)); };
+        const auto window_reached = [&] {
+            return best_valid_ && best_valid_->cost.spread <= window_spread();
+        };
+        // No better guided state for `restart_window` iterations: restart from the best guided state
+        // with a kick of random moves.
+        const std::int64_t restart_after = restart_window(s_count);
         std::int64_t since_best = 0;
         std::int64_t since_restart = 0;
         std::int64_t it = 0;
-        for (; it < iteration_budget && since_best < stall_limit; ++it) {
+        for (; it < iteration_budget; ++it) {
             if ((it & 1023) == 0 && it > 0 && std::chrono::steady_clock::now() > deadline) {
                 stats.stopped_by_clock = true;
                 break;
             }
             if (free_drivers.empty() && free_spotters.empty()) break;
-            if (since_restart >= restart_window) {
-                const State& from = best_valid_ ? *best_valid_ : best_any_;
-                drv_ = from.drv;
-                spt_ = from.spt;
+            if (since_best >= phase_stall) {
+                if (!has_window() || window_reached()) break;
+                const int d = window_spread() + 1;
+                const auto lo = window_for(d);
+                if (lo) {
+                    set_window(*lo, *lo + d);
+                } else {
+                    set_window(1, 0);
+                }
+                ++stats.windows_widened;
+                drv_ = guided_.drv;
+                spt_ = guided_.spt;
+                current = evaluate(drv_, spt_);
+                guided_.cost = current;
+                std::fill(history.begin(), history.end(), accept_key(current));
+                since_best = 0;
+                since_restart = 0;
+            }
+            if (since_restart >= restart_after) {
+                drv_ = guided_.drv;
+                spt_ = guided_.spt;
                 const int kick = 2 + rng.below(std::max(1, s_count / 4));
                 for (int k = 0; k < kick; ++k) (void)propose(rng, free_drivers, free_spotters);
                 current = evaluate(drv_, spt_);
@@ -356,8 +573,9 @@ class Search {
                 spt_ = keep_spt;
             }
             history[v] = accept_key(current);
-            if (current < best_any_.cost) {
-                best_any_ = {drv_, spt_, current};
+            if (current < best_any_.cost) best_any_ = {drv_, spt_, current};
+            if (guided_key(current) < guided_key(guided_.cost)) {
+                guided_ = {drv_, spt_, current};
                 since_best = 0;
                 since_restart = 0;
             }
@@ -396,8 +614,8 @@ class Search {
   private:
     // Applies one random move to drv_/spt_ (the caller keeps the previous state). false: no move.
     bool propose(Rng& rng, const std::vector<int>& free_drivers, const std::vector<int>& free_spotters) {
-        const int kind = rng.below(10);
-        if ((kind >= 8 || free_drivers.empty()) && !free_spotters.empty()) {
+        const int kind = rng.below(12);
+        if ((kind >= 10 || free_drivers.empty()) && !free_spotters.empty()) {
             const int i = free_spotters[rng.below(static_cast<int>(free_spotters.size()))];
             const auto& options = spotters_of_[i];
             const int s = options[rng.below(static_cast<int>(options.size()))];
@@ -406,6 +624,7 @@ class Search {
             return true;
         }
         if (free_drivers.empty()) return false;
+        const int s_count = static_cast<int>(stints_.size());
         const int i = free_drivers[rng.below(static_cast<int>(free_drivers.size()))];
         if (kind < 3) {  // one stint to another driver
             const auto& options = drivers_of_[i];
@@ -423,27 +642,72 @@ class Search {
             set_driver(rng, j, a);
             return true;
         }
-        if (kind < 6) {  // a neighbour's driver takes this stint (closes a change)
+        if (kind < 6) {  // a neighbour's driver takes this stint (shifts a run boundary)
             const int n = rng.below(2) == 0 ? i - 1 : i + 1;
-            if (n < 0 || n >= static_cast<int>(stints_.size())) return false;
+            if (n < 0 || n >= s_count) return false;
             const int d = drv_[n];
             if (d == kNone || d == drv_[i] || !can_drive(d, i)) return false;
             set_driver(rng, i, d);
             return true;
         }
-        // a block of 2..5 stints from i to one driver (stops at a locked or unavailable stint)
-        const auto& options = drivers_of_[i];
-        const int d = options[rng.below(static_cast<int>(options.size()))];
-        const int length = 2 + rng.below(4);
-        bool changed = false;
-        for (int k = i; k < i + length && k < static_cast<int>(stints_.size()); ++k) {
-            if (driver_locked_[k] || !can_drive(d, k)) break;
-            if (drv_[k] != d) {
-                set_driver(rng, k, d);
-                changed = true;
+        if (kind <
+            8) {  // a block of 2..5 stints from i to one driver (stops at a locked or unavailable stint)
+            const auto& options = drivers_of_[i];
+            const int d = options[rng.below(static_cast<int>(options.size()))];
+            const int length = 2 + rng.below(4);
+            bool changed = false;
+            for (int k = i; k < i + length && k < s_count; ++k) {
+                if (driver_locked_[k] || !can_drive(d, k)) break;
+                if (drv_[k] != d) {
+                    set_driver(rng, k, d);
+                    changed = true;
+                }
             }
+            return changed;
         }
-        return changed;
+        if (kind < 9) {  // swap the drivers of two whole runs (counts move by the length difference)
+            const int j = free_drivers[rng.below(static_cast<int>(free_drivers.size()))];
+            const int a = drv_[i];
+            const int b = drv_[j];
+            if (a == b || a == kNone || b == kNone) return false;
+            const auto [ai, aj] = run_of(i);
+            const auto [bi, bj] = run_of(j);
+            for (int k = ai; k <= aj; ++k)
+                if (!can_drive(b, k)) return false;
+            for (int k = bi; k <= bj; ++k)
+                if (!can_drive(a, k)) return false;
+            for (int k = ai; k <= aj; ++k) set_driver(rng, k, b);
+            for (int k = bi; k <= bj; ++k) set_driver(rng, k, a);
+            return true;
+        }
+        // Balance: stint i from its driver to one with at least two stints fewer (the spread's
+        // only strictly improving single-stint step; chains of them move a stint between any two).
+        const int a = drv_[i];
+        if (a == kNone) return false;
+        const auto& options = drivers_of_[i];
+        const int start = rng.below(static_cast<int>(options.size()));
+        int a_count = 0;
+        for (int k = 0; k < s_count; ++k) a_count += drv_[k] == a ? 1 : 0;
+        for (std::size_t n = 0; n < options.size(); ++n) {
+            const int d = options[(start + n) % options.size()];
+            if (d == a) continue;
+            int d_count = 0;
+            for (int k = 0; k < s_count; ++k) d_count += drv_[k] == d ? 1 : 0;
+            if (d_count + 2 > a_count) continue;
+            set_driver(rng, i, d);
+            return true;
+        }
+        return false;
+    }
+
+    // The run of stint i: the unlocked stints around i with the same driver, [first, last].
+    std::pair<int, int> run_of(int i) const {
+        int first = i, last = i;
+        while (first > 0 && !driver_locked_[first - 1] && drv_[first - 1] == drv_[i]) --first;
+        while (last + 1 < static_cast<int>(stints_.size()) && !driver_locked_[last + 1] &&
+               drv_[last + 1] == drv_[i])
+            ++last;
+        return {first, last};
     }
 
     // Sets the driver of stint i; a free spotter who would now spot their own stint is replaced.
@@ -480,11 +744,14 @@ class Search {
     int counted_count_ = 0;
     std::vector<int> drv_, spt_;
     std::vector<char> driver_locked_, spotter_locked_;
+    std::vector<int> need_, cap_;  // per member: count_need, count_cap
+    int win_lo_ = 1, win_hi_ = 0;  // the target window of driver counts (none while lo > hi)
     // evaluate() scratch
     std::vector<int> count_, laps_, spot_;
     std::vector<std::int64_t> seat_, free_from_, longest_;
     std::vector<char> duty_;
     State best_any_;
+    State guided_;  // the best state by (penalty > 0, accept_key): where restarts start
     std::optional<State> best_valid_;
 };
 
@@ -574,8 +841,15 @@ Result<SolveResult> solve(const PlanInput& input, const SolveOptions& options) {
     SolveResult result;
     const std::int64_t budget_ms = std::max<std::int64_t>(1, options.time_budget_ms);
     result.stats.iteration_budget = budget_ms * kIterationsPerMs;
-    const std::int64_t stall = 20000 + 1000 * static_cast<std::int64_t>(stints.size());
+    // A phase ends after this many iterations without a better guided state: a fifth of the budget,
+    // at least two restart windows.
+    const std::int64_t stall = std::max<std::int64_t>(result.stats.iteration_budget / 5,
+                                                      2 * restart_window(static_cast<int>(stints.size())));
     search.construct();
+    if (const auto bound = search.spread_bound()) {
+        result.stats.spread_bound = bound->first;
+        search.set_window(bound->second, bound->second + bound->first);
+    }
     search.improve(result.stats.iteration_budget, stall, options.seed,
                    started + std::chrono::milliseconds(2 * budget_ms), result.stats);
 

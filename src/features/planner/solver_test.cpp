@@ -262,6 +262,86 @@ TEST(Solver, Generated24hAcrossTimeZonesWithinBudget) {
         r->score.driver_changes, r->score.preferred_bonus, ms);
 }
 
+// A crew as stage 1 forms them: 17 drivers over 8 time zones, each away for 6 h of the local night
+// (shifted per driver) and preferring 19:00-22:00 local; 4 spotter-only members; 31 stints, 8 h rest,
+// at most 3 in a row. 31 stints over 17 drivers: spread 1 (14 drive 2, 3 drive 1) is the bound.
+PlanInput generated_crew17() {
+    PlanInput input = generated_24h();
+    input.members.clear();
+    input.declared_drivers.clear();
+    const int zones[] = {-8, -5, -3, 0, 1, 3, 8, 10};
+    for (int k = 0; k < 21; ++k) {
+        Member m;
+        m.id = 200 + k;
+        m.name = "Member " + std::to_string(k);
+        m.is_driver = k < 17;
+        m.is_spotter = k >= 17 || k % 2 == 0;
+        const int zone = zones[k % 8];
+        const int away_from = k % 4;  // away [away_from, away_from + 6) local
+        for (int h = -1; h <= 25; ++h) {
+            const std::int64_t hour = input.race_start + h * kHour;
+            const int local = (((h + zone) % 24) + 24) % 24;
+            Availability a = Availability::available;
+            if (local >= away_from && local < away_from + 6) a = Availability::unavailable;
+            if (local >= 19 && local < 22) a = Availability::preferred;
+            m.availability[hour] = a;
+        }
+        if (m.is_driver) input.declared_drivers.push_back(m.id);
+        input.members.push_back(m);
+    }
+    return input;
+}
+
+TEST(Solver, SpreadReachesItsLowerBoundOnAGeneratedCrew) {
+    const PlanInput input = generated_crew17();
+    for (const std::uint64_t seed : {1u, 2u, 3u}) {
+        SCOPED_TRACE(seed);
+        const auto r = solve(input, {.time_budget_ms = 100, .seed = seed, .locked = {}});
+        ASSERT_TRUE(r.ok()) << describe(r.error());
+        EXPECT_TRUE(validate(input, r->plan).empty());
+        EXPECT_EQ(r->stats.spread_bound, 1);
+        EXPECT_EQ(r->score.spread, r->stats.spread_bound);
+        EXPECT_EQ(r->stats.windows_widened, 0);
+        std::printf(
+            "[solver] generated 17-driver crew, seed %llu: score=%lld spread=%d changes=%d preferred=%d\n",
+            static_cast<unsigned long long>(seed), static_cast<long long>(r->score.total), r->score.spread,
+            r->score.driver_changes, r->score.preferred_bonus);
+    }
+}
+
+TEST(Solver, SameSeedSamePlanOnAGeneratedCrew) {
+    const PlanInput input = generated_crew17();
+    const SolveOptions options{.time_budget_ms = 100, .seed = 9, .locked = {}};
+    const auto a = solve(input, options);
+    const auto b = solve(input, options);
+    ASSERT_TRUE(a.ok() && b.ok());
+    expect_same_plan(a->plan, b->plan);
+    EXPECT_EQ(a->stats.iterations, b->stats.iterations);
+    EXPECT_EQ(a->stats.restarts, b->stats.restarts);
+}
+
+TEST(Solver, TheSpreadBoundFollowsWhatEachDriverCanDrive) {
+    // Six 1 h stints, three drivers; Mert can drive one stint only (and must: fair share), so the other
+    // two share five: counts 1, 2, 3 at best, spread 2 (the even split's spread 0 is out of reach).
+    PlanInput input = small_crew();
+    for (int h = 1; h <= 6; ++h)
+        input.members[0].availability[kStart + h * kHour] = Availability::unavailable;
+    const auto r = solve(input, {.time_budget_ms = 50, .seed = 1, .locked = {}});
+    ASSERT_TRUE(r.ok()) << describe(r.error());
+    EXPECT_EQ(r->stats.spread_bound, 2);
+    EXPECT_EQ(r->score.spread, 2);
+    EXPECT_TRUE(validate(input, r->plan).empty());
+    // A locked stint counts: lock stints 1..4 to Ayse; Kim gets at most stint 5, Mert stint 0.
+    const auto locked = solve(
+        input,
+        {.time_budget_ms = 50,
+         .seed = 1,
+         .locked = {{1, 2, std::nullopt}, {2, 2, std::nullopt}, {3, 2, std::nullopt}, {4, 2, std::nullopt}}});
+    ASSERT_TRUE(locked.ok()) << describe(locked.error());
+    EXPECT_EQ(locked->stats.spread_bound, 3);
+    EXPECT_EQ(locked->score.spread, 3);
+}
+
 TEST(Solver, RaceDayReplanKeepsDrivenStints) {
     const PlanInput input = jres_input("24hr.json");
     const auto planned = solve(input, {.time_budget_ms = 200, .seed = 5, .locked = {}});
