@@ -1,6 +1,7 @@
 #include "features/events/events.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include <boost/json.hpp>
@@ -47,41 +48,48 @@ constexpr Statement kPruneAvailability{
 constexpr Statement kRegistrations{
     "events.registrations",
     "SELECT r.user_id, COALESCE(u.nickname, u.global_name, u.username), r.role, r.source, r.note, "
-    "u.time_zone, COALESCE(u.discord_id, ''), r.created_at, r.updated_at FROM event_registrations r "
+    "u.time_zone, COALESCE(u.discord_id, ''), r.created_at, r.updated_at, r.captain_volunteer, "
+    "r.avoid_night FROM event_registrations r "
     "JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 ORDER BY r.created_at, r.user_id"};
 constexpr Statement kRolesOf{"events.roles_of",
                              "SELECT event_id, role FROM event_registrations WHERE user_id = $1"};
 // Read-modify-write: PostgreSQL (READ COMMITTED) locks the row until the transaction ends.
 constexpr Statement kRegistrationOf{
     "events.registration_of",
-    "SELECT role, note FROM event_registrations WHERE event_id = $1 AND user_id = $2",
-    "SELECT role, note FROM event_registrations WHERE event_id = $1 AND user_id = $2 FOR UPDATE"};
+    "SELECT role, note, captain_volunteer, avoid_night FROM event_registrations WHERE event_id = $1 AND "
+    "user_id = $2",
+    "SELECT role, note, captain_volunteer, avoid_night FROM event_registrations WHERE event_id = $1 AND "
+    "user_id = $2 FOR UPDATE"};
 // A concurrent first registration of the same member (PostgreSQL) inserts nothing here; the caller
 // reads the row again and treats it as a change of role.
 constexpr Statement kInsertRegistration{
     "events.insert_registration",
-    "INSERT INTO event_registrations (event_id, user_id, role, source, note, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (event_id, user_id) DO NOTHING"};
+    "INSERT INTO event_registrations (event_id, user_id, role, source, note, created_at, updated_at, "
+    "captain_volunteer, avoid_night) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) "
+    "ON CONFLICT (event_id, user_id) DO NOTHING"};
 constexpr Statement kUpdateRegistration{
     "events.update_registration",
-    "UPDATE event_registrations SET role = $3, source = $4, note = $5, updated_at = $6 "
-    "WHERE event_id = $1 AND user_id = $2"};
+    "UPDATE event_registrations SET role = $3, source = $4, note = $5, updated_at = $6, "
+    "captain_volunteer = $7, avoid_night = $8 WHERE event_id = $1 AND user_id = $2"};
 constexpr Statement kDeleteRegistration{
     "events.delete_registration",
     "DELETE FROM event_registrations WHERE event_id = $1 AND user_id = $2 RETURNING role"};
 
 constexpr Statement kAvailabilityOf{
     "events.availability_of",
-    "SELECT hour_start FROM event_availability WHERE event_id = $1 AND user_id = $2 ORDER BY hour_start"};
+    "SELECT hour_start, preferred FROM event_availability WHERE event_id = $1 AND user_id = $2 "
+    "ORDER BY hour_start"};
 constexpr Statement kDeleteAvailability{
     "events.delete_availability", "DELETE FROM event_availability WHERE event_id = $1 AND user_id = $2"};
 constexpr Statement kInsertAvailability{
     "events.insert_availability",
-    "INSERT INTO event_availability (event_id, user_id, hour_start) VALUES ($1, $2, $3)"};
+    "INSERT INTO event_availability (event_id, user_id, hour_start, preferred) VALUES ($1, $2, $3, $4)"};
 constexpr Statement kCoverage{
     "events.coverage",
     "SELECT a.hour_start, COUNT(*), SUM(CASE WHEN r.role IN ('driver', 'both') THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN r.role IN ('spotter', 'both') THEN 1 ELSE 0 END) FROM event_availability a "
+    "SUM(CASE WHEN r.role IN ('spotter', 'both') THEN 1 ELSE 0 END), SUM(CASE WHEN a.preferred = 1 THEN 1 "
+    "ELSE 0 END) "
+    "FROM event_availability a "
     "JOIN event_registrations r ON r.event_id = a.event_id AND r.user_id = a.user_id "
     "WHERE a.event_id = $1 GROUP BY a.hour_start"};
 
@@ -145,7 +153,7 @@ Result<std::vector<Registration>> load_registrations(store::Connection& c, std::
     out.reserve(rows->rows.size());
     for (const auto& r : rows->rows)
         out.push_back({r.int64(0), r.text(1), role_of(r.text(2)), source_of(r.text(3)), r.text(4), r.text(5),
-                       r.text(6), r.int64(7), r.int64(8)});
+                       r.text(6), r.int64(7), r.int64(8), r.int64(9) != 0, r.int64(10) != 0});
     return out;
 }
 
@@ -153,11 +161,12 @@ Result<std::vector<HourCoverage>> load_coverage(store::Connection& c, const Even
     auto rows = c.execute(kCoverage, {event.id});
     if (!rows) return rows.error();
     std::map<std::int64_t, HourCoverage> counted;
-    for (const auto& r : rows->rows) counted[r.int64(0)] = {r.int64(0), r.int64(1), r.int64(2), r.int64(3)};
+    for (const auto& r : rows->rows)
+        counted[r.int64(0)] = {r.int64(0), r.int64(1), r.int64(2), r.int64(3), r.int64(4)};
     std::vector<HourCoverage> out;
     for (std::int64_t hour = event.first_hour(); hour < event.ends_at(); hour += kHourSeconds) {
         auto it = counted.find(hour);
-        out.push_back(it != counted.end() ? it->second : HourCoverage{hour, 0, 0, 0});
+        out.push_back(it != counted.end() ? it->second : HourCoverage{hour, 0, 0, 0, 0});
     }
     return out;
 }
@@ -339,7 +348,8 @@ std::string Events::coverage_json(std::int64_t event_id, const std::vector<HourC
         hours.push_back(boost::json::object{{"hour_start", h.hour_start},
                                             {"available", h.available},
                                             {"drivers", h.drivers},
-                                            {"spotters", h.spotters}});
+                                            {"spotters", h.spotters},
+                                            {"preferred", h.preferred}});
     return boost::json::serialize(boost::json::object{
         {"type", "availability"}, {"event_id", event_id}, {"coverage", std::move(hours)}});
 }
@@ -456,33 +466,45 @@ Result<std::map<std::int64_t, Role>> Events::roles_of(std::int64_t user_id) cons
 
 Result<RegistrationChange> Events::register_member(std::int64_t event_id, std::int64_t user_id, Role role,
                                                    Source source, std::optional<std::string> note) {
-    if (role != Role::driver && role != Role::spotter && role != Role::both)  // a cast from a bad number
-        return Error(ErrorKind::invalid_input, "events.bad_role");
-    if (note) {
-        auto cleaned = clean_text(*note, kMaxNote, true);
-        if (!cleaned) return Error(ErrorKind::invalid_input, "events.bad_note");
-        note = std::move(*cleaned);
-    }
-    return change_registration(event_id, user_id, role, source, note);
+    return register_member(event_id, user_id, role, source, RegistrationOptions{.note = std::move(note)});
 }
 
 Result<RegistrationChange> Events::register_member(std::int64_t event_id, std::int64_t user_id,
                                                    std::string_view role, Source source,
                                                    std::optional<std::string> note) {
+    return register_member(event_id, user_id, role, source, RegistrationOptions{.note = std::move(note)});
+}
+
+Result<RegistrationChange> Events::register_member(std::int64_t event_id, std::int64_t user_id, Role role,
+                                                   Source source, RegistrationOptions options) {
+    if (role != Role::driver && role != Role::spotter && role != Role::both)  // a cast from a bad number
+        return Error(ErrorKind::invalid_input, "events.bad_role");
+    if (options.note) {
+        auto cleaned = clean_text(*options.note, kMaxNote, true);
+        if (!cleaned) return Error(ErrorKind::invalid_input, "events.bad_note");
+        options.note = std::move(*cleaned);
+    }
+    return change_registration(event_id, user_id, role, source, options);
+}
+
+Result<RegistrationChange> Events::register_member(std::int64_t event_id, std::int64_t user_id,
+                                                   std::string_view role, Source source,
+                                                   RegistrationOptions options) {
     auto parsed = parse_role(role);
     if (!parsed) return Error(ErrorKind::invalid_input, "events.bad_role");
-    return register_member(event_id, user_id, *parsed, source, std::move(note));
+    return register_member(event_id, user_id, *parsed, source, std::move(options));
 }
 
 Result<RegistrationChange> Events::unregister(std::int64_t event_id, std::int64_t user_id, Source source) {
-    return change_registration(event_id, user_id, std::nullopt, source, std::nullopt);
+    return change_registration(event_id, user_id, std::nullopt, source, RegistrationOptions{});
 }
 
 // One registration change in one transaction: `role` set registers or changes the role, nullopt
 // withdraws. The state pages show is read in the same transaction and broadcast after the commit.
 Result<RegistrationChange> Events::change_registration(std::int64_t event_id, std::int64_t user_id,
                                                        std::optional<Role> role, Source source,
-                                                       const std::optional<std::string>& note) {
+                                                       const RegistrationOptions& options) {
+    const auto& note = options.note;
     const std::int64_t at = now();
     RegistrationChange change;
     change.user_id = user_id;
@@ -511,21 +533,30 @@ Result<RegistrationChange> Events::change_registration(std::int64_t event_id, st
                 auto existing = c.execute(kRegistrationOf, {event_id, user_id});
                 if (!existing) return existing.error();
                 if (existing->empty()) {
-                    auto inserted = c.execute(kInsertRegistration, {event_id, user_id, role_text, source_text,
-                                                                    note.value_or(""), at});
+                    auto inserted = c.execute(kInsertRegistration,
+                                              {event_id, user_id, role_text, source_text, note.value_or(""),
+                                               at, std::int64_t{options.captain_volunteer.value_or(false)},
+                                               std::int64_t{options.avoid_night.value_or(false)}});
                     if (!inserted) return inserted.error();
                     if (inserted->affected == 0) continue;
                     change.kind = ChangeKind::registered;
                     change.role = role;
                     break;
                 }
-                const Role before = role_of(existing->first().text(0));
-                const std::string stored_note = existing->first().text(1);
+                const Row& stored = existing->first();
+                const Role before = role_of(stored.text(0));
+                const std::string stored_note = stored.text(1);
+                const bool captain = options.captain_volunteer.value_or(stored.int64(2) != 0);
+                const bool avoid_night = options.avoid_night.value_or(stored.int64(3) != 0);
                 change.previous_role = before;
                 change.role = before;
-                if (before == *role && (!note || *note == stored_note)) return {};  // unchanged
-                auto updated = c.execute(kUpdateRegistration, {event_id, user_id, role_text, source_text,
-                                                               note.value_or(stored_note), at});
+                if (before == *role && note.value_or(stored_note) == stored_note &&
+                    captain == (stored.int64(2) != 0) && avoid_night == (stored.int64(3) != 0))
+                    return {};  // unchanged
+                auto updated =
+                    c.execute(kUpdateRegistration,
+                              {event_id, user_id, role_text, source_text, note.value_or(stored_note), at,
+                               std::int64_t{captain}, std::int64_t{avoid_night}});
                 if (!updated) return updated.error();
                 change.kind = ChangeKind::updated;
                 change.role = role;
@@ -563,9 +594,14 @@ Result<RegistrationChange> Events::change_registration(std::int64_t event_id, st
 }
 
 Status Events::set_availability(std::int64_t event_id, std::int64_t user_id,
-                                std::vector<std::int64_t> hour_starts_utc) {
-    std::sort(hour_starts_utc.begin(), hour_starts_utc.end());
-    hour_starts_utc.erase(std::unique(hour_starts_utc.begin(), hour_starts_utc.end()), hour_starts_utc.end());
+                                std::vector<std::int64_t> hour_starts_utc,
+                                std::optional<std::vector<std::int64_t>> preferred) {
+    auto sort_unique = [](std::vector<std::int64_t>& list) {
+        std::sort(list.begin(), list.end());
+        list.erase(std::unique(list.begin(), list.end()), list.end());
+    };
+    sort_unique(hour_starts_utc);
+    if (preferred) sort_unique(*preferred);
     const std::int64_t at = now();
     std::optional<std::vector<HourCoverage>> coverage;
     std::lock_guard lock(publish_mutex_);
@@ -581,18 +617,38 @@ Status Events::set_availability(std::int64_t event_id, std::int64_t user_id,
         for (auto hour : hour_starts_utc)
             if (hour % kHourSeconds != 0 || hour < e.first_hour() || hour >= e.ends_at())
                 return Error(ErrorKind::invalid_input, "events.bad_hours");
+        // Preferred hours are available hours (both lists sorted): this also keeps them in the window.
+        if (preferred && !std::includes(hour_starts_utc.begin(), hour_starts_utc.end(), preferred->begin(),
+                                        preferred->end()))
+            return Error(ErrorKind::invalid_input, "events.bad_hours");
 
         auto stored = c.execute(kAvailabilityOf, {event_id, user_id});
         if (!stored) return stored.error();
-        std::vector<std::int64_t> before;
-        for (const auto& r : stored->rows) before.push_back(r.int64(0));
-        if (before == hour_starts_utc) return {};  // nothing to change, nothing to announce
+        std::vector<std::int64_t> before, before_preferred;
+        for (const auto& r : stored->rows) {
+            before.push_back(r.int64(0));
+            if (r.int64(1) != 0) before_preferred.push_back(r.int64(0));
+        }
+        // Not given: the stored preferred hours that stay available.
+        std::vector<std::int64_t> preferred_utc;  // a copy: the transaction may run again
+        if (preferred) {
+            preferred_utc = *preferred;
+        } else {
+            std::set_intersection(before_preferred.begin(), before_preferred.end(), hour_starts_utc.begin(),
+                                  hour_starts_utc.end(), std::back_inserter(preferred_utc));
+        }
+        if (before == hour_starts_utc && before_preferred == preferred_utc)
+            return {};  // nothing to change, nothing to announce
 
         if (auto deleted = c.execute(kDeleteAvailability, {event_id, user_id}); !deleted)
             return deleted.error();
-        for (auto hour : hour_starts_utc)
-            if (auto inserted = c.execute(kInsertAvailability, {event_id, user_id, hour}); !inserted)
+        for (auto hour : hour_starts_utc) {
+            const bool preferred = std::binary_search(preferred_utc.begin(), preferred_utc.end(), hour);
+            if (auto inserted =
+                    c.execute(kInsertAvailability, {event_id, user_id, hour, std::int64_t{preferred}});
+                !inserted)
                 return inserted.error();
+        }
         auto hours = load_coverage(c, e);
         if (!hours) return hours.error();
         coverage = std::move(*hours);
@@ -604,14 +660,23 @@ Status Events::set_availability(std::int64_t event_id, std::int64_t user_id,
 }
 
 Result<std::vector<std::int64_t>> Events::availability(std::int64_t event_id, std::int64_t user_id) const {
-    std::vector<std::int64_t> out;
+    auto hours = member_hours(event_id, user_id);
+    if (!hours) return hours.error();
+    return std::move(hours->available);
+}
+
+Result<MemberHours> Events::member_hours(std::int64_t event_id, std::int64_t user_id) const {
+    MemberHours out;
     auto status = db_.read([&](store::Connection& c) -> Status {
         auto event = load_event(c, event_id);
         if (!event) return event.error();
         if (!*event) return not_found(event_id);
         auto rows = c.execute(kAvailabilityOf, {event_id, user_id});
         if (!rows) return rows.error();
-        for (const auto& r : rows->rows) out.push_back(r.int64(0));
+        for (const auto& r : rows->rows) {
+            out.available.push_back(r.int64(0));
+            if (r.int64(1) != 0) out.preferred.push_back(r.int64(0));
+        }
         return {};
     });
     if (!status) return status.error();

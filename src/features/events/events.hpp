@@ -87,6 +87,16 @@ struct Registration {
     std::string discord_id;  // empty for members who never signed in with Discord
     std::int64_t created_at = 0;
     std::int64_t updated_at = 0;
+    bool captain_volunteer = false;  // offers to captain a crew (the planner prefers volunteers)
+    bool avoid_night = false;        // "avoid my night": no stints 00:00-06:00 in their zone when possible
+};
+
+// What a registration may set besides the role. nullopt keeps the stored value (a slash command, which
+// has no such options); a value replaces it. A first registration stores false for nullopt.
+struct RegistrationOptions {
+    std::optional<std::string> note;  // trimmed, at most Events::kMaxNote characters
+    std::optional<bool> captain_volunteer;
+    std::optional<bool> avoid_night;
 };
 
 enum class ChangeKind { registered, updated, removed, unchanged };
@@ -108,6 +118,13 @@ struct HourCoverage {
     std::int64_t available = 0;   // registered members available that hour
     std::int64_t drivers = 0;     // of them, driver or both
     std::int64_t spotters = 0;    // of them, spotter or both
+    std::int64_t preferred = 0;   // of them, those who prefer to race that hour
+};
+
+// A member's hours, each ascending: `preferred` is a subset of `available`.
+struct MemberHours {
+    std::vector<std::int64_t> available;
+    std::vector<std::int64_t> preferred;
 };
 
 // A member's registration together with its event (the bot's /next).
@@ -155,11 +172,11 @@ class Events {
     // The member's role per event id, for every event they are registered for.
     [[nodiscard]] Result<std::map<std::int64_t, Role>> roles_of(std::int64_t user_id) const;
 
-    // Registers the member, or changes their role. Idempotent: the same role (and note) again is
-    // `unchanged` and writes nothing; another role is `updated`. `note`: nullopt keeps the stored
-    // note (a slash command without one), a value replaces it (trimmed, at most kMaxNote characters).
-    // Errors: events.not_found, events.closed (the race has started), events.bad_role,
-    // events.bad_note; store.constraint for an unknown user id.
+    // Registers the member, or changes their role. Idempotent: the same role (and note and options)
+    // again is `unchanged` and writes nothing; another role, note or option is `updated`. `note`:
+    // nullopt keeps the stored note (a slash command without one), a value replaces it (trimmed, at
+    // most kMaxNote characters). Errors: events.not_found, events.closed (the race has started),
+    // events.bad_role, events.bad_note; store.constraint for an unknown user id.
     [[nodiscard]] Result<RegistrationChange> register_member(std::int64_t event_id, std::int64_t user_id,
                                                              Role role, Source source,
                                                              std::optional<std::string> note = std::nullopt);
@@ -167,19 +184,33 @@ class Events {
     [[nodiscard]] Result<RegistrationChange> register_member(std::int64_t event_id, std::int64_t user_id,
                                                              std::string_view role, Source source,
                                                              std::optional<std::string> note = std::nullopt);
+    // The same with the note and the planner's options (captain volunteer, avoid my night): the web form.
+    [[nodiscard]] Result<RegistrationChange> register_member(std::int64_t event_id, std::int64_t user_id,
+                                                             Role role, Source source,
+                                                             RegistrationOptions options);
+    [[nodiscard]] Result<RegistrationChange> register_member(std::int64_t event_id, std::int64_t user_id,
+                                                             std::string_view role, Source source,
+                                                             RegistrationOptions options);
     // Withdraws the member (their availability goes with it): `removed`, or `unchanged` when they were
     // not registered. Errors: events.not_found, events.closed.
     [[nodiscard]] Result<RegistrationChange> unregister(std::int64_t event_id, std::int64_t user_id,
                                                         Source source);
 
-    // Replaces the member's available hours. Every hour must be on the hour and inside the race window
-    // [first_hour, ends_at) (events.bad_hours, nothing changed); duplicates count once. Errors:
-    // events.not_found, events.closed, events.not_registered, events.bad_hours.
+    // Replaces the member's available hours and, of them, the ones they prefer to race. Every hour must
+    // be on the hour and inside the race window [first_hour, ends_at), and every preferred hour among
+    // the available ones (events.bad_hours, nothing changed); duplicates count once. One transaction.
+    // `preferred` nullopt (the bot's /availability, which has no such notion) keeps the stored preferred
+    // hours that stay available; a list (the web form; empty: none) replaces them. Beware that a bare
+    // `{}` argument is nullopt: pass std::vector<std::int64_t>{} to clear them.
+    // Errors: events.not_found, events.closed, events.not_registered, events.bad_hours.
     [[nodiscard]] Status set_availability(std::int64_t event_id, std::int64_t user_id,
-                                          std::vector<std::int64_t> hour_starts_utc);
+                                          std::vector<std::int64_t> hour_starts_utc,
+                                          std::optional<std::vector<std::int64_t>> preferred = std::nullopt);
     // The member's hours, ascending. Error events.not_found.
     [[nodiscard]] Result<std::vector<std::int64_t>> availability(std::int64_t event_id,
                                                                  std::int64_t user_id) const;
+    // The member's available and preferred hours, ascending. Error events.not_found.
+    [[nodiscard]] Result<MemberHours> member_hours(std::int64_t event_id, std::int64_t user_id) const;
     // Every race hour in order, with how many registered members are available then.
     [[nodiscard]] Result<std::vector<HourCoverage>> coverage(std::int64_t event_id) const;
 
@@ -192,7 +223,8 @@ class Events {
     // {"type":"registrations","event_id":N,"count":N,"registrations":[{user_id,name,role,source}...]}
     [[nodiscard]] static std::string registrations_json(std::int64_t event_id,
                                                         const std::vector<Registration>& registrations);
-    // {"type":"availability","event_id":N,"coverage":[{hour_start,available,drivers,spotters}...]}
+    // {"type":"availability","event_id":N,"coverage":[{hour_start,available,drivers,spotters,
+    // preferred}...]}
     [[nodiscard]] static std::string coverage_json(std::int64_t event_id,
                                                    const std::vector<HourCoverage>& coverage);
 
@@ -200,7 +232,7 @@ class Events {
     [[nodiscard]] std::int64_t now() const;
     [[nodiscard]] Result<RegistrationChange> change_registration(std::int64_t event_id, std::int64_t user_id,
                                                                  std::optional<Role> role, Source source,
-                                                                 const std::optional<std::string>& note);
+                                                                 const RegistrationOptions& options);
     [[nodiscard]] Result<Event> save(std::optional<std::int64_t> event_id, const EventDraft& draft,
                                      std::optional<std::int64_t> created_by);
     void publish(std::int64_t event_id, const std::optional<std::vector<Registration>>& registrations,

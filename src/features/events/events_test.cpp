@@ -407,10 +407,12 @@ TEST_F(EventsTest, ChangesAreBroadcastOnTheEventsTopic) {
     EXPECT_EQ(data.at("type"), "availability");
     EXPECT_EQ(data.at("event_id"), event.id);
     ASSERT_EQ(data.at("coverage").as_array().size(), 2u);
-    EXPECT_EQ(
-        data.at("coverage").as_array()[1].as_object(),
-        (boost::json::object{
-            {"hour_start", event.starts_at + kHour}, {"available", 1}, {"drivers", 1}, {"spotters", 1}}));
+    EXPECT_EQ(data.at("coverage").as_array()[1].as_object(),
+              (boost::json::object{{"hour_start", event.starts_at + kHour},
+                                   {"available", 1},
+                                   {"drivers", 1},
+                                   {"spotters", 1},
+                                   {"preferred", 0}}));
     must(events_->set_availability(event.id, can, {event.starts_at + kHour}));  // the same hours: silent
     EXPECT_EQ(peer_->frames.size(), 3u);
 
@@ -463,6 +465,136 @@ TEST_F(EventsTest, TheObserverHearsEveryRealChangeOnce) {
     EXPECT_EQ(must(events_->registrations(next.id)).size(), 1u);
 }
 
+TEST_F(EventsTest, PreferredHoursAreAvailableHoursStoredAndReadBack) {
+    const auto event = add_event(kDay, 4 * 60);  // 12:00 to 16:00 tomorrow
+    const std::int64_t h0 = event.starts_at;
+    const auto ada = add_user("ada"), bo = add_user("bo");
+    must(events_->register_member(event.id, ada, Role::driver, Source::web));
+    must(events_->register_member(event.id, bo, Role::spotter, Source::web));
+    subscribe(event.id);
+
+    must(
+        events_->set_availability(event.id, ada, {h0 + 2 * kHour, h0, h0 + kHour},
+                                  std::vector<std::int64_t>{h0 + kHour, h0, h0}));  // a duplicate counts once
+    auto hours = must(events_->member_hours(event.id, ada));
+    EXPECT_EQ(hours.available, (std::vector<std::int64_t>{h0, h0 + kHour, h0 + 2 * kHour}));
+    EXPECT_EQ(hours.preferred, (std::vector<std::int64_t>{h0, h0 + kHour}));
+    EXPECT_EQ(must(events_->availability(event.id, ada)), hours.available);
+    must(events_->set_availability(event.id, bo, {h0 + kHour}, std::vector<std::int64_t>{h0 + kHour}));
+    auto coverage = must(events_->coverage(event.id));
+    EXPECT_EQ(coverage[0].preferred, 1);
+    EXPECT_EQ(coverage[1].preferred, 2);
+    EXPECT_EQ(coverage[1].available, 2);
+    EXPECT_EQ(coverage[2].preferred, 0);
+    ASSERT_EQ(peer_->frames.size(), 2u);
+    EXPECT_EQ(peer_->data(1).at("coverage").as_array()[1].at("preferred"), 2);
+
+    // A preferred hour that is not an available one, or outside the race: refused, nothing changed.
+    for (const auto& bad :
+         {std::vector<std::int64_t>{h0 + 3 * kHour}, std::vector<std::int64_t>{h0 + 4 * kHour},
+          std::vector<std::int64_t>{h0, h0 + 30 * 60}}) {
+        const auto status = events_->set_availability(event.id, ada, {h0, h0 + kHour}, bad);
+        ASSERT_FALSE(status.ok());
+        EXPECT_EQ(status.error().code, "events.bad_hours");
+    }
+    hours = must(events_->member_hours(event.id, ada));
+    EXPECT_EQ(hours.available, (std::vector<std::int64_t>{h0, h0 + kHour, h0 + 2 * kHour}));
+    EXPECT_EQ(hours.preferred, (std::vector<std::int64_t>{h0, h0 + kHour}));
+    EXPECT_EQ(counts()[2], 4);
+    EXPECT_EQ(peer_->frames.size(), 2u);  // nothing announced
+
+    // Only a change of preference is a change.
+    must(events_->set_availability(event.id, ada, {h0, h0 + kHour, h0 + 2 * kHour},
+                                   std::vector<std::int64_t>{h0, h0 + kHour}));  // the same: silent
+    EXPECT_EQ(peer_->frames.size(), 2u);
+    must(events_->set_availability(event.id, ada, {h0, h0 + kHour, h0 + 2 * kHour},
+                                   std::vector<std::int64_t>{h0 + 2 * kHour}));
+    EXPECT_EQ(must(events_->member_hours(event.id, ada)).preferred,
+              (std::vector<std::int64_t>{h0 + 2 * kHour}));
+    EXPECT_EQ(peer_->frames.size(), 3u);
+
+    // Without preferred hours (the bot's /availability): the stored ones that stay available are kept.
+    must(events_->set_availability(event.id, ada, {h0, h0 + 2 * kHour, h0 + 3 * kHour}));
+    hours = must(events_->member_hours(event.id, ada));
+    EXPECT_EQ(hours.available, (std::vector<std::int64_t>{h0, h0 + 2 * kHour, h0 + 3 * kHour}));
+    EXPECT_EQ(hours.preferred, (std::vector<std::int64_t>{h0 + 2 * kHour}));
+    must(events_->set_availability(event.id, ada, {h0}));
+    EXPECT_TRUE(must(events_->member_hours(event.id, ada)).preferred.empty());
+    // An empty list clears them.
+    must(events_->set_availability(event.id, bo, {h0 + kHour}, std::vector<std::int64_t>{}));
+    EXPECT_TRUE(must(events_->member_hours(event.id, bo)).preferred.empty());
+    EXPECT_EQ(must(events_->member_hours(event.id, bo)).available, (std::vector<std::int64_t>{h0 + kHour}));
+    EXPECT_EQ(code_of(events_->member_hours(999, ada)), "events.not_found");
+}
+
+TEST_F(EventsTest, CaptainAndAvoidNightComeFromTheWebAndSurviveASlashCommand) {
+    const auto event = add_event(kDay, 360);
+    const auto sena = add_user("sena"), tom = add_user("tom");
+    std::vector<RegistrationChange> heard;
+    events_->on_change([&](const RegistrationChange& change) { heard.push_back(change); });
+
+    auto first = must(events_->register_member(
+        event.id, sena, "driver", Source::web,
+        RegistrationOptions{.note = "Evenings", .captain_volunteer = true, .avoid_night = true}));
+    EXPECT_EQ(first.kind, ChangeKind::registered);
+    must(events_->register_member(event.id, tom, Role::spotter, Source::discord));  // defaults: off
+    auto list = must(events_->registrations(event.id));
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_TRUE(list[0].captain_volunteer);
+    EXPECT_TRUE(list[0].avoid_night);
+    EXPECT_EQ(list[0].note, "Evenings");
+    EXPECT_FALSE(list[1].captain_volunteer);
+    EXPECT_FALSE(list[1].avoid_night);
+
+    // A slash command (no options) keeps them, whether it changes the role or not.
+    EXPECT_EQ(must(events_->register_member(event.id, sena, "driver", Source::discord)).kind,
+              ChangeKind::unchanged);
+    EXPECT_EQ(must(events_->register_member(event.id, sena, "both", Source::discord)).kind,
+              ChangeKind::updated);
+    list = must(events_->registrations(event.id));
+    EXPECT_EQ(list[0].role, Role::both);
+    EXPECT_TRUE(list[0].captain_volunteer);
+    EXPECT_TRUE(list[0].avoid_night);
+    EXPECT_EQ(list[0].note, "Evenings");
+
+    // Unticking one on the web is a change of its own; the same again is not.
+    EXPECT_EQ(
+        must(events_->register_member(
+                 event.id, sena, Role::both, Source::web,
+                 RegistrationOptions{.note = "Evenings", .captain_volunteer = true, .avoid_night = false}))
+            .kind,
+        ChangeKind::updated);
+    EXPECT_EQ(
+        must(events_->register_member(
+                 event.id, sena, Role::both, Source::web,
+                 RegistrationOptions{.note = "Evenings", .captain_volunteer = true, .avoid_night = false}))
+            .kind,
+        ChangeKind::unchanged);
+    list = must(events_->registrations(event.id));
+    EXPECT_TRUE(list[0].captain_volunteer);
+    EXPECT_FALSE(list[0].avoid_night);
+    // Only one option given: the other stays.
+    must(events_->register_member(event.id, sena, Role::both, Source::web,
+                                  RegistrationOptions{.captain_volunteer = false}));
+    list = must(events_->registrations(event.id));
+    EXPECT_FALSE(list[0].captain_volunteer);
+    EXPECT_FALSE(list[0].avoid_night);
+    EXPECT_EQ(list[0].note, "Evenings");
+    EXPECT_EQ(heard.size(), 5u);  // sena, tom, both, avoid_night off, captain off
+
+    // A bad note with options writes nothing.
+    EXPECT_EQ(code_of(events_->register_member(
+                  event.id, sena, Role::both, Source::web,
+                  RegistrationOptions{.note = std::string(501, 'x'), .captain_volunteer = true})),
+              "events.bad_note");
+    EXPECT_FALSE(must(events_->registrations(event.id))[0].captain_volunteer);
+    // The API carries them; the public /ws list does not.
+    const auto api = event_json(must(events_->get(event.id)), must(events_->registrations(event.id)),
+                                must(events_->coverage(event.id)));
+    EXPECT_EQ(api.at("registrations").as_array()[1].at("captain_volunteer"), false);
+    EXPECT_EQ(Events::registrations_json(event.id, list).find("avoid_night"), std::string::npos);
+}
+
 TEST(EventTimes, LocalFormTimesBecomeUtc) {
     // 2026-04-03 14:00 in Istanbul (UTC+3) is 11:00 UTC.
     EXPECT_EQ(local_to_utc("2026-04-03T14:00", "Europe/Istanbul"), 1775214000);
@@ -483,15 +615,24 @@ TEST_F(EventsTest, ThePagesRenderInBothLanguages) {
     const auto templates = must(web::Templates::load(kSource / "web" / "templates", catalog));
     const auto event = add_event(kDay, 120);
     const auto ece = add_user("ece", "Ece <Kaya>"), can = add_user("can", "", "Asia/Tokyo");
-    must(events_->register_member(event.id, ece, Role::driver, Source::web, "Start & nights"));
+    must(events_->register_member(event.id, ece, Role::driver, Source::web,
+                                  RegistrationOptions{.note = "Start & nights", .avoid_night = true}));
     must(events_->register_member(event.id, can, Role::spotter, Source::discord));
-    must(events_->set_availability(event.id, ece, {event.starts_at + kHour}));
+    must(events_->set_availability(event.id, ece, {event.starts_at, event.starts_at + kHour},
+                                   std::vector<std::int64_t>{event.starts_at}));
     const auto registrations = must(events_->registrations(event.id));
     const auto coverage = must(events_->coverage(event.id));
-    const auto hours = must(events_->availability(event.id, ece));
+    const auto mine = must(events_->member_hours(event.id, ece));
+    const auto& hours = mine.available;
     const auto fresh = must(events_->get(event.id));
 
-    auto data = event_data({fresh, registrations, coverage, hours, ece, kNow, true});
+    auto data = event_data({fresh, registrations, coverage, hours, ece, kNow, true, mine.preferred});
+    EXPECT_EQ(data.at("me").at("avoid_night"), true);
+    EXPECT_EQ(data.at("me").at("captain_volunteer"), false);
+    EXPECT_EQ(data.at("coverage").as_array()[0].at("mine_preferred"), true);
+    EXPECT_EQ(data.at("coverage").as_array()[0].at("preferred"), 1);
+    EXPECT_EQ(data.at("coverage").as_array()[1].at("mine_preferred"), false);
+    EXPECT_EQ(data.at("coverage").as_array()[1].at("mine"), true);
     data["csrf"] = "token";
     data["title_key"] = "events.event_title";
     data["can"] = boost::json::object{{"members", true}};
@@ -509,6 +650,17 @@ TEST_F(EventsTest, ThePagesRenderInBothLanguages) {
     EXPECT_NE(en.find("name=\"hour\" value=\"" + std::to_string(event.starts_at + kHour) + "\" checked"),
               std::string::npos);
     EXPECT_NE(en.find("<tr data-hour=\"" + std::to_string(event.starts_at) + "\">"), std::string::npos);
+    EXPECT_NE(en.find("name=\"preferred\" value=\"" + std::to_string(event.starts_at) + "\" checked"),
+              std::string::npos);
+    EXPECT_NE(en.find("name=\"preferred\" value=\"" + std::to_string(event.starts_at + kHour) + "\">"),
+              std::string::npos);
+    EXPECT_NE(en.find("<input type=\"hidden\" name=\"options\" value=\"1\">"), std::string::npos);
+    EXPECT_NE(en.find("name=\"captain_volunteer\" value=\"1\">"), std::string::npos);  // not ticked
+    EXPECT_NE(en.find("name=\"avoid_night\" value=\"1\" checked>"), std::string::npos);
+    EXPECT_NE(en.find("I volunteer as captain"), std::string::npos);
+    EXPECT_NE(en.find("Avoid my night (no stints between 00:00 and 06:00 my time when possible)"),
+              std::string::npos);
+    EXPECT_NE(en.find(">Preferred</th>"), std::string::npos);
     EXPECT_NE(en.find("2 hours"), std::string::npos);
     EXPECT_NE(en.find("<script src=\"/static/js/event.js\" defer></script>"), std::string::npos);
     EXPECT_NE(en.find("data-registrations-empty hidden"), std::string::npos);
@@ -517,12 +669,16 @@ TEST_F(EventsTest, ThePagesRenderInBothLanguages) {
     EXPECT_NE(tr.find("<span data-role=\"spotter\">Gözcü</span>"), std::string::npos);
     EXPECT_NE(tr.find("Discord</td>"), std::string::npos);
     EXPECT_NE(tr.find(">Etkinlikler</a>"), std::string::npos);
+    EXPECT_NE(tr.find("Kaptan olmaya gönüllüyüm"), std::string::npos);
+    EXPECT_NE(tr.find(">Tercihim</th>"), std::string::npos);
 
     // Once the race has started: no forms, the closed note.
     auto closed = event_data({fresh, registrations, coverage, hours, ece, event.starts_at, true});
     const auto started = must(templates.render("event", closed, {"en", "UTC"}));
     EXPECT_EQ(started.find("/registration\""), std::string::npos);
     EXPECT_EQ(started.find("name=\"hour\""), std::string::npos);
+    EXPECT_EQ(started.find("name=\"preferred\""), std::string::npos);
+    EXPECT_EQ(started.find("name=\"avoid_night\""), std::string::npos);
     EXPECT_NE(started.find("Registration closed when the race started."), std::string::npos);
 
     auto list = list_data(must(events_->list_all()), must(events_->roles_of(ece)), kNow, true);
@@ -545,6 +701,8 @@ TEST_F(EventsTest, ThePagesRenderInBothLanguages) {
     EXPECT_EQ(api.at("event").at("starts_at"), event.starts_at);
     EXPECT_EQ(api.at("registrations").as_array()[0].at("note"), "Start & nights");
     EXPECT_EQ(api.at("coverage").as_array().size(), 2u);
+    EXPECT_EQ(api.at("coverage").as_array()[0].at("preferred"), 1);
+    EXPECT_EQ(api.at("registrations").as_array()[0].at("avoid_night"), true);
 }
 
 TEST_F(EventsTest, TheDemoSeedPlansTwoEventsWithRegistrationsAndHours) {
@@ -555,7 +713,7 @@ TEST_F(EventsTest, TheDemoSeedPlansTwoEventsWithRegistrationsAndHours) {
     EXPECT_EQ(upcoming[0].registered, 15);
     EXPECT_EQ(upcoming[0].starts_at, kNow - 12 * kHour + 5 * kDay + 14 * kHour);
     EXPECT_EQ(upcoming[1].duration_min, 360);
-    EXPECT_EQ(upcoming[1].registered, 8);
+    EXPECT_EQ(upcoming[1].registered, 14);
     for (const auto& e : upcoming) {
         EXPECT_TRUE(e.open_at(kNow));
         const auto coverage = must(events_->coverage(e.id));

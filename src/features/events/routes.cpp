@@ -20,7 +20,7 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-constexpr std::size_t kMaxFormBytes = 16 * 1024;  // the largest form: 49 hour boxes and a note
+constexpr std::size_t kMaxFormBytes = 16 * 1024;  // the largest form: 49 hours, each available and preferred
 
 std::string form(const Request& r, std::string_view name) {
     return http::form_field(r.body, name).value_or("");
@@ -42,6 +42,14 @@ std::optional<std::vector<std::string>> form_values(std::string_view body, std::
         out.push_back(std::move(*value));
     }
     return out;
+}
+
+// A checkbox of the registration form: absent is false, ticked sends "1"; nullopt for anything else.
+std::optional<bool> checkbox(const Request& r, std::string_view name) {
+    auto value = http::form_field(r.body, name);
+    if (!value) return false;
+    if (*value == "1") return true;
+    return std::nullopt;
 }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
@@ -113,15 +121,16 @@ void add_routes(http::Router& router, EventsDeps deps) {
                          if (!registrations) return web::error_page(d.shell, r, registrations.error());
                          auto coverage = d.events.coverage(id);
                          if (!coverage) return web::error_page(d.shell, r, coverage.error());
-                         auto hours = d.events.availability(id, r.principal.user_id);
+                         auto hours = d.events.member_hours(id, r.principal.user_id);
                          if (!hours) return web::error_page(d.shell, r, hours.error());
                          const EventPage page{*event,
                                               *registrations,
                                               *coverage,
-                                              *hours,
+                                              hours->available,
                                               r.principal.user_id,
                                               now_seconds(d.clock),
-                                              may(r, "event.register")};
+                                              may(r, "event.register"),
+                                              hours->preferred};
                          auto data = event_data(page);
                          // The plan section (web/static/js/plan.js): whose itinerary, the planner
                          // link, and the placeholders its labels keep (web/templates/plan_labels).
@@ -138,10 +147,22 @@ void add_routes(http::Router& router, EventsDeps deps) {
                      .handler =
                          [d](Request& r) {
                              const auto id = r.int_param("id");
-                             // Without a note field the stored note stays; an empty one clears it.
-                             auto change =
-                                 d.events.register_member(id, r.principal.user_id, form(r, "role"),
-                                                          Source::web, http::form_field(r.body, "note"));
+                             // Without a note field the stored note stays; an empty one clears it. The
+                             // planner's checkboxes count only in a form that says it has them
+                             // (options=1): an unticked box is not sent, and a form without them keeps
+                             // what is stored.
+                             RegistrationOptions options{.note = http::form_field(r.body, "note")};
+                             if (auto marker = http::form_field(r.body, "options")) {
+                                 const auto captain = checkbox(r, "captain_volunteer");
+                                 const auto avoid_night = checkbox(r, "avoid_night");
+                                 if (*marker != "1" || !captain || !avoid_night)
+                                     return web::error_page(
+                                         d.shell, r, Error(ErrorKind::invalid_input, "events.bad_options"));
+                                 options.captain_volunteer = *captain;
+                                 options.avoid_night = *avoid_night;
+                             }
+                             auto change = d.events.register_member(id, r.principal.user_id, form(r, "role"),
+                                                                    Source::web, std::move(options));
                              if (!change) return web::error_page(d.shell, r, change.error());
                              return back_to(id);
                          },
@@ -159,7 +180,8 @@ void add_routes(http::Router& router, EventsDeps deps) {
                          },
                      .max_body_bytes = kMaxFormBytes});
 
-    // The viewer's hours: one checkbox per race hour (hour=<Unix seconds>); none ticked clears them.
+    // The viewer's hours: one checkbox per race hour (hour=<Unix seconds>), and one for the hours they
+    // prefer (preferred=<Unix seconds>, each also an available hour); none ticked clears them.
     router.must_add(
         {.method = Method::post,
          .pattern = "/events/{id:int}/availability",
@@ -168,15 +190,19 @@ void add_routes(http::Router& router, EventsDeps deps) {
              [d](Request& r) {
                  const auto id = r.int_param("id");
                  const Error bad_hours(ErrorKind::invalid_input, "events.bad_hours");
-                 auto values = form_values(r.body, "hour");
-                 if (!values) return web::error_page(d.shell, r, bad_hours);
-                 std::vector<std::int64_t> hours;
-                 for (const auto& v : *values) {
-                     auto hour = parse_int(v);
-                     if (!hour) return web::error_page(d.shell, r, bad_hours);
-                     hours.push_back(*hour);
+                 std::vector<std::int64_t> hours, preferred;
+                 for (auto [field, out] : {std::pair{"hour", &hours}, std::pair{"preferred", &preferred}}) {
+                     auto values = form_values(r.body, field);
+                     if (!values) return web::error_page(d.shell, r, bad_hours);
+                     for (const auto& v : *values) {
+                         auto hour = parse_int(v);
+                         if (!hour) return web::error_page(d.shell, r, bad_hours);
+                         out->push_back(*hour);
+                     }
                  }
-                 if (auto s = d.events.set_availability(id, r.principal.user_id, std::move(hours)); !s)
+                 if (auto s = d.events.set_availability(id, r.principal.user_id, std::move(hours),
+                                                        std::move(preferred));
+                     !s)
                      return web::error_page(d.shell, r, s.error());
                  return back_to(id);
              },

@@ -111,12 +111,17 @@ boost::json::object event_data(const EventPage& page) {
             {"available", h.available},
             {"drivers", h.drivers},
             {"spotters", h.spotters},
-            {"mine", std::binary_search(page.my_hours.begin(), page.my_hours.end(), h.hour_start)}});
+            {"preferred", h.preferred},
+            {"mine", std::binary_search(page.my_hours.begin(), page.my_hours.end(), h.hour_start)},
+            {"mine_preferred",
+             std::binary_search(page.my_preferred.begin(), page.my_preferred.end(), h.hour_start)}});
 
     boost::json::object me{
         {"registered", mine != nullptr},
         {"role", mine ? boost::json::value(role_name(mine->role)) : boost::json::value(nullptr)},
         {"note", mine ? mine->note : std::string()},
+        {"captain_volunteer", mine && mine->captain_volunteer},
+        {"avoid_night", mine && mine->avoid_night},
         {"can_change", can_change},
         {"can_set_hours", can_change && mine != nullptr}};
     const bool has_registrations = !registrations.empty();
@@ -141,6 +146,8 @@ boost::json::object event_json(const Event& e, const std::vector<Registration>& 
                                              {"source", source_name(r.source)},
                                              {"note", r.note},
                                              {"time_zone", r.time_zone},
+                                             {"captain_volunteer", r.captain_volunteer},
+                                             {"avoid_night", r.avoid_night},
                                              {"created_at", r.created_at},
                                              {"updated_at", r.updated_at}});
     boost::json::array hours;
@@ -148,7 +155,8 @@ boost::json::object event_json(const Event& e, const std::vector<Registration>& 
         hours.push_back(boost::json::object{{"hour_start", h.hour_start},
                                             {"available", h.available},
                                             {"drivers", h.drivers},
-                                            {"spotters", h.spotters}});
+                                            {"spotters", h.spotters},
+                                            {"preferred", h.preferred}});
     auto optional_text = [](const std::optional<std::string>& text) {
         return text ? boost::json::value(*text) : boost::json::value(nullptr);
     };

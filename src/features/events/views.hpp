@@ -30,7 +30,8 @@ struct EventPage {
     const std::vector<std::int64_t>& my_hours;  // the viewer's availability
     std::int64_t viewer_id = 0;
     std::int64_t now = 0;
-    bool can_register = false;  // event.register
+    bool can_register = false;                    // event.register
+    std::vector<std::int64_t> my_preferred = {};  // the viewer's preferred hours (ascending)
 };
 
 // {event, me, registrations, has_registrations, coverage, coverage_max, roles, labels, topics}: see
@@ -38,8 +39,8 @@ struct EventPage {
 [[nodiscard]] boost::json::object event_data(const EventPage& page);
 
 // GET /api/events/{id}: {event: {..., starts_at, ends_at (Unix seconds)}, registrations: [{user_id,
-// name, role, source, note, time_zone, created_at, updated_at}], coverage: [{hour_start, available,
-// drivers, spotters}]}.
+// name, role, source, note, time_zone, captain_volunteer, avoid_night, created_at, updated_at}],
+// coverage: [{hour_start, available, drivers, spotters, preferred}]}.
 [[nodiscard]] boost::json::object event_json(const Event& event,
                                              const std::vector<Registration>& registrations,
                                              const std::vector<HourCoverage>& coverage);
