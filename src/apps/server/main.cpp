@@ -89,8 +89,10 @@ int main(int argc, char** argv) {
         return apps::kExitFailure;
     }
 
+    bool demo_seeded = false;
     if (config->demo) {
         auto seeded = demo::seed_if_empty(**sql, clock);
+        demo_seeded = seeded && *seeded > 0;
         if (!seeded)
             log::warn("demo data: {}", apps::describe(&*catalog, seeded.error()));
         else if (*seeded > 0)
@@ -143,6 +145,13 @@ int main(int argc, char** argv) {
          .announce_locale = config->bot.announce_locale,
          .ical_key = encoding::hmac_sha256(config->secrets.token_key, "pitwall-ical-key")},
         &hub, &dm_queue);
+    if (demo_seeded) {
+        auto planned = demo::plan_events(planner, events);
+        if (!planned)
+            log::warn("demo plans: {}", apps::describe(&*catalog, planned.error()));
+        else
+            log::info("demo data: planned {} events", *planned);
+    }
     planner::add_routes(router, {planner, events, shell, clock, *catalog});
 
     // The bot bridge: /bridge (HMAC handshake, sequenced frames, resume) and the dispatcher feeding the

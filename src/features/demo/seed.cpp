@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/log.hpp"
+#include "features/events/events.hpp"
+#include "features/planner/service.hpp"
 #include "platform/store/sql.hpp"
 
 namespace pitwall::demo {
@@ -325,7 +328,7 @@ struct DemoEvent {
 };
 constexpr std::array<DemoEvent, 2> kEvents{{
     {"Spa 24 Hours", "Circuit de Spa-Francorchamps", "GT3", 5, 14, 1440, 15},
-    {"Watkins Glen 6 Hours", "Watkins Glen International", "GTP", 12, 17, 360, 8},
+    {"Watkins Glen 6 Hours", "Watkins Glen International", "GTP", 12, 17, 360, 14},
 }};
 // Notes some registrants leave, by role (driver, spotter, both).
 constexpr std::array<const char*, 3> kNotes{"Happy to start the race", "Can spot the whole race",
@@ -414,6 +417,38 @@ Result<int> seed_if_empty(store::Database& db, const Clock& clock) {
     });
     if (!status) return status.error();
     return created;
+}
+
+Result<int> plan_events(planner::Planner& planner, events::Events& events) {
+    auto upcoming = events.list_upcoming(10);
+    if (!upcoming) return upcoming.error();
+    int planned = 0;
+    for (const auto& e : *upcoming) {
+        // GT3 at Spa: 2:18.5 laps, 100 l at 3.25 l a lap; GTP at the Glen: 1:35 laps, 88 l at 2.9 l.
+        const bool long_race = e.duration_min >= 12 * 60;
+        planner::Settings s;
+        s.lap_s = long_race ? 138.5 : 95.0;
+        s.pit_loss_s = long_race ? 72 : 65;
+        s.fuel_tank = long_race ? 100 : 88;
+        s.fuel_per_lap = long_race ? 3.25 : 2.9;
+        s.min_drivers = 2;
+        s.max_drivers = long_race ? 6 : 4;
+        s.max_consecutive = long_race ? 3 : 2;
+        s.min_rest_hours = long_race ? 4 : 0;
+        s.car_name = long_race ? "BMW M4 GT3" : "Porsche 963 GTP";
+        if (auto saved = planner.save_settings(e.id, s); !saved) return saved.error();
+        auto plan = planner.plan(e.id);
+        if (!plan) return plan.error();
+        auto formed = planner.form_crews(e.id, plan->revision);
+        if (formed) {
+            ++planned;
+        } else {
+            std::string args;
+            for (const auto& [k, v] : formed.error().args) args += " " + k + "=" + v;
+            log::warn("demo plan of event {}: {}{}", e.id, formed.error().code, args);
+        }
+    }
+    return planned;
 }
 
 }  // namespace pitwall::demo

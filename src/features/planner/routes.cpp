@@ -332,6 +332,48 @@ void add_routes(http::Router& router, PlannerDeps deps) {
                                            "event-" + std::to_string(id) + "-plan.csv");
                      }});
 
+    // A member's iCal feed: the URL is the credential (HMAC of the member and the feed's generation),
+    // so calendar apps can poll it without a session. Wrong or revoked tokens are a plain 404.
+    router.must_add({.method = Method::get,
+                     .pattern = "/calendar/{user:int}/{token}",
+                     .permission = std::string(http::kPublic),
+                     .handler = [d](Request& r) {
+                         std::string_view token = r.param("token");
+                         if (token.ends_with(".ics")) token.remove_suffix(4);
+                         auto feed = d.planner.ical_feed(r.int_param("user"), token);
+                         if (!feed) return http::error_response(r, feed.error());
+                         auto response =
+                             Response::text(200, std::move(*feed), "text/calendar; charset=utf-8");
+                         response.headers.set("Cache-Control", "private, max-age=300");
+                         response.headers.set("Referrer-Policy", "no-referrer");
+                         return response;
+                     }});
+    // The viewer's own feed URL (created on first use); POST rotates it (the old URL stops working).
+    router.must_add(
+        {.method = Method::get,
+         .pattern = "/api/me/calendar",
+         .permission = "event.register",
+         .handler = [d](Request& r) {
+             auto url = d.planner.ical_url(r.principal.user_id);
+             if (!url) return http::error_response(r, url.error());
+             auto response = Response::json(200, boost::json::serialize(boost::json::object{{"url", *url}}));
+             response.headers.set("Cache-Control", "no-store");
+             return response;
+         }});
+    router.must_add({.method = Method::post,
+                     .pattern = "/api/me/calendar/rotate",
+                     .permission = "event.register",
+                     .handler =
+                         [d](Request& r) {
+                             auto url = d.planner.rotate_ical(r.principal.user_id);
+                             if (!url) return http::error_response(r, url.error());
+                             auto response = Response::json(
+                                 200, boost::json::serialize(boost::json::object{{"url", *url}}));
+                             response.headers.set("Cache-Control", "no-store");
+                             return response;
+                         },
+                     .max_body_bytes = 1024});
+
     // The body is the settings object itself (parse_settings names a bad field).
     add_post(router, "/api/events/{id:int}/plan/settings",
              [d](Request& r, const boost::json::object&, std::int64_t id) {

@@ -54,7 +54,8 @@ class PlannerRoutes : public ::testing::Test {
                             must(store::load_migrations(kSource / "migrations", store::Dialect::sqlite))));
         must(demo::seed_if_empty(*db_, clock_));
         events_ = std::make_unique<events::Events>(*db_, clock_);
-        planner_ = std::make_unique<Planner>(*db_, catalog(), clock_);
+        planner_ = std::make_unique<Planner>(
+            *db_, catalog(), clock_, PlannerOptions{.public_url = "https://pitwall.test", .ical_key = "k"});
         add_routes(router_, {*planner_, *events_, shell_, clock_, catalog()});
         auto upcoming = must(events_->list_upcoming(1));
         ASSERT_FALSE(upcoming.empty());
@@ -98,6 +99,9 @@ TEST_F(PlannerRoutes, EveryRouteDeclaresItsPermission) {
         {"GET /api/events/{id:int}/plan.json", "team.view"},
         {"GET /api/events/{id:int}/plan.csv", "team.view"},
         {"POST /api/planner/jres", "planner.edit"},
+        {"GET /calendar/{user:int}/{token}", "public"},
+        {"GET /api/me/calendar", "event.register"},
+        {"POST /api/me/calendar/rotate", "event.register"},
     };
     for (const char* action :
          {"settings", "crews", "stints", "preview", "edit", "lock", "move", "publish", "green-flag", "pit"})
@@ -197,6 +201,25 @@ TEST_F(PlannerRoutes, AJresFileIsSolvedOnItsOwn) {
         EXPECT_FALSE(stint.at("driver").at("name").as_string().empty());
     EXPECT_TRUE(answer.at("violations").as_array().empty());
     EXPECT_TRUE(answer.at("score").as_object().contains("total"));
+}
+
+TEST_F(PlannerRoutes, TheCalendarUrlIsTheCredentialAndRotationRevokesIt) {
+    auto shown = call(http::Method::get, "/api/me/calendar");
+    ASSERT_EQ(shown.status, 200);
+    const std::string url(boost::json::parse(shown.body).at("url").as_string());
+    const std::string path = url.substr(std::string("https://pitwall.test").size());
+    ASSERT_EQ(path.rfind("/calendar/2/", 0), 0U) << path;
+    auto feed = call(http::Method::get, path);
+    EXPECT_EQ(feed.status, 200);
+    EXPECT_EQ(feed.headers.get("Content-Type").value_or(""), "text/calendar; charset=utf-8");
+    EXPECT_NE(feed.body.find("BEGIN:VCALENDAR"), std::string::npos);
+    auto forged =
+        call(http::Method::get, "/calendar/2/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ics", {}, "tr");
+    EXPECT_EQ(forged.status, 404);
+    EXPECT_NE(forged.body.find("takvim"), std::string::npos) << forged.body;
+    auto rotated = call(http::Method::post, "/api/me/calendar/rotate");
+    ASSERT_EQ(rotated.status, 200);
+    EXPECT_EQ(call(http::Method::get, path).status, 404);
 }
 
 TEST_F(PlannerRoutes, UnknownEventsAre404s) {

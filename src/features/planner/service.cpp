@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include <boost/json.hpp>
+#include <unicode/timezone.h>
+#include <unicode/unistr.h>
 
 #include "core/encoding.hpp"
 #include "core/log.hpp"
@@ -54,7 +56,8 @@ constexpr Statement kMembers{
     "SELECT r.user_id, COALESCE(u.nickname, u.global_name, u.username), u.time_zone, r.role, "
     "r.captain_volunteer, (SELECT MAX(m.irating) FROM member_ratings m WHERE m.user_id = r.user_id AND "
     "m.category IN ('sports_car', 'formula_car')), COALESCE(u.discord_id, ''), "
-    "COALESCE(u.preferred_locale, u.locale) FROM event_registrations r JOIN users u ON u.id = r.user_id "
+    "COALESCE(u.preferred_locale, u.locale), r.avoid_night FROM event_registrations r JOIN users u ON u.id = "
+    "r.user_id "
     "WHERE r.event_id = $1 ORDER BY r.created_at, r.user_id"};
 constexpr Statement kAvailability{"planner.availability",
                                   "SELECT user_id, hour_start, preferred FROM event_availability "
@@ -271,6 +274,7 @@ struct Loaded {
     std::map<std::int64_t, std::string> discord_ids;
     std::map<std::int64_t, std::string> locales;
     std::map<std::int64_t, bool> captain_volunteers;
+    std::set<std::int64_t> avoid_night;  // members who asked for no stints in their local night
     std::optional<std::string> announce_message_id;
 
     [[nodiscard]] std::int64_t race_start() const { return plan.green_flag_at.value_or(event.starts_at); }
@@ -309,6 +313,7 @@ Result<std::optional<Loaded>> load(store::Connection& c, std::int64_t event_id, 
         l.captain_volunteers[m.user_id] = r.int64(4) != 0;
         if (!r.text(6).empty()) l.discord_ids[m.user_id] = r.text(6);
         l.locales[m.user_id] = r.text(7);
+        if (r.int64(8) != 0) l.avoid_night.insert(m.user_id);
         l.plan.members.emplace(m.user_id, std::move(m));
     }
     auto hours = c.execute(kAvailability, {event_id});
@@ -465,6 +470,33 @@ Status write_stints(store::Connection& c, std::int64_t event_id, int crew,
     return {};
 }
 
+// The member's local hour of day (0-23) at a UTC instant (UTC for an unknown zone).
+int local_hour(std::string_view time_zone, std::int64_t epoch_s) {
+    std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(
+        icu::StringPiece(time_zone.data(), static_cast<std::int32_t>(time_zone.size())))));
+    UErrorCode status = U_ZERO_ERROR;
+    std::int32_t raw = 0, dst = 0;
+    if (zone) zone->getOffset(static_cast<UDate>(epoch_s) * 1000.0, false, raw, dst, status);
+    const std::int64_t local = epoch_s + (U_SUCCESS(status) ? (raw + dst) / 1000 : 0);
+    return static_cast<int>(((local / kHourSeconds) % 24 + 24) % 24);
+}
+
+// "Avoid my night" as a soft rule that cannot make a plan worse than none: the crew is first solved
+// with the local night (00:00-06:00, judged at the middle of each hour) of those members marked
+// unavailable; when that has no valid plan, it is solved as they marked their hours.
+bool without_nights(const Loaded& l, PlanInput& in) {
+    bool changed = false;
+    for (auto& m : in.members) {
+        if (!l.avoid_night.contains(m.id)) continue;
+        for (auto& [hour, mark] : m.availability)
+            if (mark != Availability::unavailable && local_hour(m.time_zone, hour + kHourSeconds / 2) < 6) {
+                mark = Availability::unavailable;
+                changed = true;
+            }
+    }
+    return changed;
+}
+
 // Stage 2 for one crew on `l` (locked stints kept); the new stints, or the solver's error.
 Result<std::vector<StintRow>> solve_crew(const Loaded& l, const CrewRow& crew) {
     const bool stored = !crew.stints.empty();
@@ -474,10 +506,16 @@ Result<std::vector<StintRow>> solve_crew(const Loaded& l, const CrewRow& crew) {
     options.seed = static_cast<std::uint64_t>(l.plan.event_id) * 7919 + static_cast<std::uint64_t>(crew.crew);
     for (const auto& s : crew.stints)
         if (s.locked && s.driver) options.locked.push_back(Assignment{s.stint, *s.driver, s.spotter});
-    auto solved = solve(in, options);
-    if (!solved) return std::move(solved).error();
+    std::optional<Result<SolveResult>> solved;
+    if (PlanInput rested = in; without_nights(l, rested)) {
+        // A locked stint in such a night makes this first try fail, and the second one keeps it.
+        if (auto first = solve(rested, options)) solved.emplace(std::move(first));
+    }
+    if (!solved) solved.emplace(solve(in, options));
+    if (!*solved) return std::move(*solved).error();
+    auto& result = **solved;
     std::vector<StintRow> out;
-    for (const auto& st : solved->plan.stints) {
+    for (const auto& st : result.plan.stints) {
         StintRow row{st.index,     st.start, st.end,       st.laps,     std::nullopt,
                      std::nullopt, false,    std::nullopt, std::nullopt};
         if (st.index < static_cast<int>(crew.stints.size())) {
@@ -488,7 +526,7 @@ Result<std::vector<StintRow>> solve_crew(const Loaded& l, const CrewRow& crew) {
         }
         out.push_back(row);
     }
-    for (const auto& a : solved->plan.assignments)
+    for (const auto& a : result.plan.assignments)
         if (a.stint >= 0 && a.stint < static_cast<int>(out.size())) {
             out[static_cast<std::size_t>(a.stint)].driver = a.driver;
             out[static_cast<std::size_t>(a.stint)].spotter = a.spotter;
@@ -825,7 +863,7 @@ Result<EventPlan> Planner::form_crews(std::int64_t event_id, std::int64_t expect
             in.irating_min = s.irating_min;
             in.irating_max = s.irating_max;
             in.mode = s.mode;
-        in.spotting = s.spotters;  // every crew needs a spotter in every hour
+            in.spotting = s.spotters;  // every crew needs a spotter in every hour
             in.car_id = s.car_name.empty() ? (s.car_id ? "#" + std::to_string(*s.car_id) : "") : s.car_name;
             std::set<std::int64_t> with_laps;
             if (s.car_id) {

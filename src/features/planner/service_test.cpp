@@ -48,6 +48,10 @@ constexpr store::Statement kAddUser{
     "test.add_user",
     "INSERT INTO users (discord_id, username, global_name, site_role, time_zone, locale, created_at, "
     "updated_at) VALUES ($1, $1, $2, 'member', $3, $4, 0, 0) RETURNING id"};
+constexpr store::Statement kAvoidNight{
+    "test.avoid_night",
+    "UPDATE event_registrations SET avoid_night = 1 WHERE event_id = $1 AND "
+    "user_id = $2"};
 constexpr store::Statement kPrefer{"test.prefer",
                                    "UPDATE event_availability SET preferred = 1 WHERE event_id = $1 AND "
                                    "user_id = $2 AND hour_start = $3"};
@@ -372,6 +376,40 @@ TEST_F(PlannerServiceTest, TheIcalFeedNeedsItsSecretAndARotationRevokesTheOldUrl
     const auto rotated = must(planner_->rotate_ical(ayse_));
     EXPECT_NE(rotated, url);
     EXPECT_EQ(code_of(planner_->ical_feed(ayse_, token)), "planner.ical_not_found");
+}
+
+TEST_F(PlannerServiceTest, AvoidMyNightKeepsAMemberOutOfTheirLocalNightWhenTheCrewCanCoverIt) {
+    // The race runs 12:00-18:00 UTC: 01:00-07:00 in Auckland (UTC+13 in March).
+    const auto kiwi = member("Aroha", events::Role::driver, {}, "en", "Pacific/Auckland");
+    for (const char* n : {"Lena", "Kai", "Noor"}) drivers_.push_back(member(n, events::Role::driver));
+    settings(Settings{.lap_s = 120,
+                      .pit_loss_s = 60,
+                      .fuel_tank = 60,
+                      .fuel_per_lap = 3,
+                      .crews = 1,
+                      .min_drivers = 2,
+                      .max_drivers = 4,
+                      .fair_share = false,
+                      .max_consecutive = 2});
+    auto p = must(planner_->form_crews(event_, plan().revision));
+    const auto night_stints = [&](const EventPlan& plan) {
+        int n = 0;
+        for (const auto& s : plan.crews.at(0).stints)
+            if (s.driver == kiwi && s.starts_at < kStart + 5 * kHour) ++n;  // before 06:00 in Auckland
+        return n;
+    };
+    ASSERT_TRUE(p.crews.at(0).violations.empty());
+    must(db_->execute(kAvoidNight, {event_, kiwi}));
+    p = must(planner_->assign_stints(event_, std::nullopt, p.revision));
+    EXPECT_EQ(night_stints(p), 0);
+    EXPECT_TRUE(p.crews.at(0).violations.empty());
+    // With one teammate left, who may drive two stints in a row at most, Aroha must drive at night:
+    // the plan still comes (the wish is soft).
+    for (std::size_t i = 1; i < drivers_.size(); ++i)
+        must(planner_->move_member(event_, drivers_[i], std::nullopt, true, plan().revision));
+    p = must(planner_->assign_stints(event_, std::nullopt, plan().revision));
+    EXPECT_FALSE(p.crews.at(0).solve_error.has_value());
+    EXPECT_GT(night_stints(p), 0);
 }
 
 TEST_F(PlannerServiceTest, ExportsCarryEveryStintAndDefuseSpreadsheetFormulas) {

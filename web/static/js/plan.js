@@ -325,4 +325,29 @@
   var load = serialLoader(eventId, render);
   onPlanEvents(eventId, function () { return revision; }, load);
   load();
+
+  // The viewer's iCal feed: the URL is shown on request (it is a credential), and can be replaced.
+  var calendar = root.querySelector('[data-plan-calendar]');
+  if (calendar) {
+    var box = calendar.querySelector('[data-calendar-box]');
+    var input = calendar.querySelector('[data-calendar-url]');
+    var showUrl = function (method, path) {
+      var headers = { accept: 'application/json' };
+      if (method === 'POST') headers['x-csrf-token'] = calendar.getAttribute('data-csrf') || '';
+      return window.fetch(path, { method: method, credentials: 'same-origin', headers: headers })
+        .then(function (response) { return response.json(); })
+        .then(function (body) {
+          if (!body || !body.url) return;
+          input.value = body.url;
+          box.hidden = false;
+          input.select();
+        });
+    };
+    calendar.querySelector('[data-calendar-show]').addEventListener('click', function () {
+      showUrl('GET', '/api/me/calendar');
+    });
+    calendar.querySelector('[data-calendar-rotate]').addEventListener('click', function () {
+      showUrl('POST', '/api/me/calendar/rotate');
+    });
+  }
 })();
