@@ -366,24 +366,30 @@ void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
 // number of improving steps.
 int climb(Search& s, std::mt19937_64& rng, int passes, double& current) {
     int steps = 0;
+    bool improved = false;
+    // A move has been made: keep it when it improves the score, or undo it.
+    const auto keep_if_better = [&](const auto& undo) {
+        const double next = s.score();
+        if (next < current - 1e-9) {
+            current = next;
+            improved = true;
+            ++steps;
+            return true;
+        }
+        undo();
+        return false;
+    };
     std::vector<int> order(static_cast<std::size_t>(s.n()));
     for (int d = 0; d < s.n(); ++d) order[static_cast<std::size_t>(d)] = d;
     for (int pass = 0; pass < passes; ++pass) {
-        bool improved = false;
+        improved = false;
         shuffle(order, rng);
         for (int d : order) {
             for (int c = 0; c <= s.K(); ++c) {
                 if (!s.can_move(d, c)) continue;
                 const int from = s.crew_of(d);
                 s.place(d, c);
-                const double next = s.score();
-                if (next < current - 1e-9) {
-                    current = next;
-                    improved = true;
-                    ++steps;
-                    break;
-                }
-                s.place(d, from);
+                if (keep_if_better([&] { s.place(d, from); })) break;
             }
         }
         for (std::size_t i = 0; i < order.size(); ++i)
@@ -393,15 +399,10 @@ int climb(Search& s, std::mt19937_64& rng, int passes, double& current) {
                 if (cx == cy) continue;
                 s.place(x, cy);
                 s.place(y, cx);
-                const double next = s.score();
-                if (next < current - 1e-9) {
-                    current = next;
-                    improved = true;
-                    ++steps;
-                    continue;
-                }
-                s.place(x, cx);
-                s.place(y, cy);
+                (void)keep_if_better([&] {
+                    s.place(x, cx);
+                    s.place(y, cy);
+                });
             }
         // Spotting: spotter seats to another crew, and two seats in different crews swapped.
         for (int j = 0; s.spotting() && j < s.spotter_seats(); ++j) {
@@ -409,14 +410,7 @@ int climb(Search& s, std::mt19937_64& rng, int passes, double& current) {
             for (int c = 0; c < s.K(); ++c) {
                 if (c == from) continue;
                 s.seat_spotter(j, c);
-                const double next = s.score();
-                if (next < current - 1e-9) {
-                    current = next;
-                    improved = true;
-                    ++steps;
-                    break;
-                }
-                s.seat_spotter(j, from);
+                if (keep_if_better([&] { s.seat_spotter(j, from); })) break;
             }
         }
         for (int x = 0; s.spotting() && x < s.spotter_seats(); ++x)
@@ -425,15 +419,10 @@ int climb(Search& s, std::mt19937_64& rng, int passes, double& current) {
                 if (cx == cy) continue;
                 s.seat_spotter(x, cy);
                 s.seat_spotter(y, cx);
-                const double next = s.score();
-                if (next < current - 1e-9) {
-                    current = next;
-                    improved = true;
-                    ++steps;
-                    continue;
-                }
-                s.seat_spotter(x, cx);
-                s.seat_spotter(y, cy);
+                (void)keep_if_better([&] {
+                    s.seat_spotter(x, cx);
+                    s.seat_spotter(y, cy);
+                });
             }
         if (!improved) break;
     }

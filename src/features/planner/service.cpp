@@ -129,8 +129,9 @@ constexpr Statement kUpdateStint{
 constexpr Statement kLockStint{"planner.lock_stint",
                                "UPDATE event_stints SET locked = $4 WHERE event_id = $1 AND crew = $2 AND "
                                "stint = $3"};
+// Runs before the mutation's bump: the published revision is the one the bump makes.
 constexpr Statement kPublished{"planner.published",
-                               "UPDATE event_plans SET published_revision = revision, published_at = $2 "
+                               "UPDATE event_plans SET published_revision = revision + 1, published_at = $2 "
                                "WHERE event_id = $1"};
 constexpr Statement kAnnounceMessage{"planner.announce_message",
                                      "SELECT announce_message_id FROM event_plans WHERE event_id = $1"};

@@ -233,7 +233,8 @@ class Planner {
     // The stint-reminders job: for every published duty starting within 30 minutes, a DM at the
     // 30, 15 and 5 minute marks (the smallest mark not yet passed; a server down at the 30 minute mark
     // sends the 15 minute one, never a late "30 minutes"). Idempotent per duty, mark and start time
-    // (the DM queue's dedupe key), so a re-planned stint is reminded again. Returns how many were queued.
+    // (the DM queue's dedupe key), so a re-planned stint is reminded again. Returns how many reminders are
+    // due now (each is queued once however often the job runs).
     static constexpr std::int64_t kReminderMarksMin[] = {5, 15, 30};
     [[nodiscard]] Result<std::int64_t> send_reminders();
 

@@ -288,6 +288,8 @@ TEST_F(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInP
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     const auto first = must(planner_->publish(event_));
+    EXPECT_TRUE(plan().published_is_current()) << "what was published is what is stored";
+    EXPECT_EQ(first.revision, plan().revision);
     EXPECT_TRUE(first.announced);
     EXPECT_FALSE(first.edited);
     ASSERT_EQ(announced_.size(), 1U);
@@ -330,6 +332,28 @@ TEST_F(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInP
     if (swapped->crew(crew.crew)->violations.empty()) {
         EXPECT_EQ(must(planner_->publish(event_)).dms_queued, 2);
     }
+}
+
+TEST_F(PlannerServiceTest, RemindersGoAtThirtyFifteenAndFiveMinutesOnceEach) {
+    pool();
+    auto p = must(planner_->form_crews(event_, plan().revision));
+    EXPECT_EQ(must(planner_->send_reminders()), 0) << "nothing is published yet";
+    must(planner_->publish(event_));
+    const auto queued = [&] { return must(dms_->recent(std::nullopt, 500)).size(); };
+    const std::size_t itineraries = queued();
+    // Two cars start at once: two drivers are due at each mark.
+    clock_.set_ms((kStart - 29 * 60) * 1000);
+    EXPECT_EQ(must(planner_->send_reminders()), 2);
+    EXPECT_EQ(queued(), itineraries + 2);
+    EXPECT_EQ(must(planner_->send_reminders()), 2);
+    EXPECT_EQ(queued(), itineraries + 2) << "the same mark twice queues nothing";
+    clock_.set_ms((kStart - 14 * 60) * 1000);
+    must(planner_->send_reminders());
+    clock_.set_ms((kStart - 4 * 60) * 1000);
+    must(planner_->send_reminders());
+    EXPECT_EQ(queued(), itineraries + 6);
+    const auto last = must(dms_->recent(std::nullopt, 1)).front();
+    EXPECT_EQ(last.message_key, "planner.dm_reminder_drive");
 }
 
 TEST_F(PlannerServiceTest, GreenFlagMovesThePlanAndPitNowReplansTheRest) {
