@@ -156,7 +156,15 @@ int main(int argc, char** argv) {
 
     // The bot bridge: /bridge (HMAC handshake, sequenced frames, resume) and the dispatcher feeding the
     // bot from the "dm" and "bot" queues. Slash commands are answered here, the single source of truth.
-    bot::Commands commands({*catalog, clock, **sql, users, events, racing, dm_queue, public_url});
+    bot::Commands commands({.catalog = *catalog,
+                            .clock = clock,
+                            .sql = **sql,
+                            .users = users,
+                            .events = events,
+                            .racing = racing,
+                            .dms = dm_queue,
+                            .public_url = public_url,
+                            .planner = &planner});
     bot::BridgeServer bridge({.secret = config->secrets.bridge_secret,
                               .heartbeat = std::chrono::seconds(config->bridge.heartbeat_s),
                               .handshake_skew = std::chrono::seconds(config->bridge.handshake_skew_s),

@@ -13,6 +13,8 @@
 #include "features/events/events.hpp"
 #include "features/identity/users.hpp"
 #include "features/notify/dm_queue.hpp"
+#include "features/planner/publish.hpp"
+#include "features/planner/service.hpp"
 #include "features/racing/racing.hpp"
 #include "platform/auth/permissions.hpp"
 #include "platform/i18n/catalog.hpp"
@@ -120,6 +122,8 @@ class Reply {
         return catalog_.error_text(locale_, e, time_zone_);
     }
     [[nodiscard]] const std::string& time_zone() const { return time_zone_; }
+    [[nodiscard]] i18n::Viewer viewer() const { return {locale_, time_zone_}; }
+    [[nodiscard]] const i18n::Catalog& catalog() const { return catalog_; }
 
   private:
     const i18n::Catalog& catalog_;
@@ -233,6 +237,23 @@ bridge::CommandResult Commands::handle(const bridge::Command& c) {
                  {"start", i18n::DateTime{e.starts_at * 1000}},
                  {"role", reply.text("events.role." + std::string(events::role_name((*next)->role)))},
                  {"url", d_.public_url + "/events/" + std::to_string(e.id)}});
+            std::vector<planner::Duty> stints;
+            if (d_.planner) {
+                auto duties = d_.planner->duties(user.id, now_s);
+                if (!duties) {
+                    result.content = reply.error(duties.error());
+                    return result;
+                }
+                for (auto& duty : *duties)
+                    if (duty.event_id == e.id) stints.push_back(std::move(duty));
+            }
+            result.content +=
+                "\n" +
+                (stints.empty()
+                     ? reply.text("bot.next.no_stints")
+                     : reply.text(
+                           "bot.next.stints",
+                           {{"stints", planner::itinerary_lines(stints, reply.catalog(), reply.viewer())}}));
         }
         return result;
     }

@@ -1,7 +1,7 @@
 // The slash commands, answered by the server (the single source of truth) for the bot:
 //   /link                         a one-time code that links this Discord account to a site account
 //   /whoami                       who the site thinks I am: name, role, linked accounts, DM status
-//   /next                         my next registered event (and my stints once the planner has them)
+//   /next                         my next registered event and my stints in it once published
 //   /availability event hours     my available hours for an event, in my time zone ("18-24,0-2", all, none)
 //   /register event role          register for an event as driver, spotter or both (withdraw: role none)
 //   /schedule                     this week: the team's events and the series members race
@@ -35,6 +35,10 @@ namespace pitwall::notify {
 class DmQueue;
 }
 
+namespace pitwall::planner {
+class Planner;
+}
+
 namespace pitwall::bot {
 
 struct CommandDeps {
@@ -47,6 +51,7 @@ struct CommandDeps {
     notify::DmQueue& dms;
     std::string public_url;  // for links in replies
     std::chrono::minutes link_code_ttl{10};
+    const planner::Planner* planner = nullptr;  // /next lists the member's published stints
 };
 
 class Commands final : public CommandHandler {

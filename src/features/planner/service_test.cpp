@@ -12,8 +12,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "features/bot/commands.hpp"
 #include "features/events/events.hpp"
+#include "features/identity/users.hpp"
 #include "features/notify/dm_queue.hpp"
+#include "features/racing/racing.hpp"
 #include "platform/http/ws_hub.hpp"
 #include "platform/i18n/catalog.hpp"
 #include "platform/store/kv.hpp"
@@ -354,6 +357,35 @@ TEST_F(PlannerServiceTest, RemindersGoAtThirtyFifteenAndFiveMinutesOnceEach) {
     EXPECT_EQ(queued(), itineraries + 6);
     const auto last = must(dms_->recent(std::nullopt, 1)).front();
     EXPECT_EQ(last.message_key, "planner.dm_reminder_drive");
+}
+
+TEST_F(PlannerServiceTest, SlashNextListsTheMembersPublishedStintsInTheirLanguageAndZone) {
+    pool();
+    identity::Users users(*db_, clock_);
+    racing::Racing racing(*db_, clock_);
+    bot::Commands commands({.catalog = catalog_,
+                            .clock = clock_,
+                            .sql = *db_,
+                            .users = users,
+                            .events = *events_,
+                            .racing = racing,
+                            .dms = *dms_,
+                            .public_url = "https://pitwall.test",
+                            .planner = planner_.get()});
+    const auto next = [&] {
+        // Ayşe: the first member the fixture made, Discord id ...001, Turkish, Istanbul.
+        return commands
+            .handle({.ref = "1", .discord_user_id = "100000000000000001", .locale = "tr", .name = "next"})
+            .content;
+    };
+    EXPECT_NE(next().find("Plan yayımlandığında"), std::string::npos) << next();
+    must(planner_->form_crews(event_, plan().revision));
+    must(planner_->publish(event_));
+    const auto text = next();
+    const auto duties = must(planner_->duties(ayse_, kNow));
+    ASSERT_FALSE(duties.empty());
+    EXPECT_NE(text.find("Stintlerin"), std::string::npos) << text;
+    EXPECT_NE(text.find(std::to_string(duties.front().stint + 1) + ". stint"), std::string::npos) << text;
 }
 
 TEST_F(PlannerServiceTest, GreenFlagMovesThePlanAndPitNowReplansTheRest) {
