@@ -217,7 +217,7 @@ TEST_F(PlannerServiceTest, FormCrewsSeatsEveryoneAndPlansValidStints) {
 TEST_F(PlannerServiceTest, AManualEditIsCheckedByTheRuleEngineAndBlocksPublish) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
-    const CrewRow& crew = crew_of(p, mert_);
+    const CrewRow crew = crew_of(p, mert_);  // a copy: p is reassigned below
     // The stint running at hour 2:30: Mert is away.
     int away = -1;
     for (const auto& s : crew.stints)
@@ -316,7 +316,7 @@ TEST_F(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInP
 
     // One swap: only the two drivers concerned hear about it.
     p = plan();
-    const CrewRow& crew = crew_of(p, ayse_);
+    const CrewRow crew = crew_of(p, ayse_);
     int a = -1, b = -1;
     for (const auto& s : crew.stints) {
         if (a < 0 && s.driver) {
