@@ -22,6 +22,7 @@
 #include "platform/store/kv.hpp"
 #include "platform/store/migrate.hpp"
 #include "platform/store/sql.hpp"
+#include "support/servers.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pitwall::planner {
@@ -77,12 +78,19 @@ struct Announced {
     std::optional<std::string> edit;
 };
 
-class PlannerServiceTest : public ::testing::Test {
+// Every test runs on SQLite and on PostgreSQL (a schema of its own in the shared test cluster): the
+// service's statements are written for both dialects.
+class PlannerServiceTest : public ::testing::TestWithParam<store::Dialect> {
   protected:
     void SetUp() override {
-        db_ = must(store::open_sqlite({(dir_.path() / "pitwall.db").string()}));
-        must(store::migrate(*db_,
-                            must(store::load_migrations(kSource / "migrations", store::Dialect::sqlite))));
+        if (GetParam() == store::Dialect::postgres) {
+            auto& cluster = test_support::shared_postgres();
+            schema_ = cluster.create_schema();
+            db_ = must(store::open_postgres({.url = cluster.schema_url(schema_)}));
+        } else {
+            db_ = must(store::open_sqlite({(dir_.path() / "pitwall.db").string()}));
+        }
+        must(store::migrate(*db_, must(store::load_migrations(kSource / "migrations", GetParam()))));
         kv_ = must(store::open_embedded_kv({(dir_.path() / "kv.db").string()}, clock_));
         dms_ = std::make_unique<notify::DmQueue>(*db_, *kv_, catalog_, clock_, notify::DmQueueOptions{});
         planner_ = std::make_unique<Planner>(
@@ -149,7 +157,16 @@ class PlannerServiceTest : public ::testing::Test {
         throw std::runtime_error("not seated");
     }
 
+    void TearDown() override {
+        planner_.reset();
+        dms_.reset();
+        events_.reset();
+        db_.reset();
+        if (!schema_.empty()) test_support::shared_postgres().drop_schema(schema_);
+    }
+
     test_support::TempDir dir_;
+    std::string schema_;
     ManualClock clock_{kNowMs};
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<store::Kv> kv_;
@@ -166,7 +183,7 @@ class PlannerServiceTest : public ::testing::Test {
     std::vector<std::int64_t> drivers_, spotters_;
 };
 
-TEST_F(PlannerServiceTest, SettingsRoundTripAndBadValuesNameTheField) {
+TEST_P(PlannerServiceTest, SettingsRoundTripAndBadValuesNameTheField) {
     const Settings s{.lap_s = 97.5,
                      .crews = 3,
                      .min_seat_min = 40,
@@ -188,7 +205,7 @@ TEST_F(PlannerServiceTest, SettingsRoundTripAndBadValuesNameTheField) {
               "irating_max");
 }
 
-TEST_F(PlannerServiceTest, FormCrewsSeatsEveryoneAndPlansValidStints) {
+TEST_P(PlannerServiceTest, FormCrewsSeatsEveryoneAndPlansValidStints) {
     pool();
     const auto before = plan().revision;
     const auto p = must(planner_->form_crews(event_, before));
@@ -214,7 +231,7 @@ TEST_F(PlannerServiceTest, FormCrewsSeatsEveryoneAndPlansValidStints) {
         }
 }
 
-TEST_F(PlannerServiceTest, AManualEditIsCheckedByTheRuleEngineAndBlocksPublish) {
+TEST_P(PlannerServiceTest, AManualEditIsCheckedByTheRuleEngineAndBlocksPublish) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     const CrewRow crew = crew_of(p, mert_);  // a copy: p is reassigned below
@@ -246,7 +263,7 @@ TEST_F(PlannerServiceTest, AManualEditIsCheckedByTheRuleEngineAndBlocksPublish) 
     EXPECT_TRUE(p.crew(crew.crew)->violations.empty());
 }
 
-TEST_F(PlannerServiceTest, LockedStintsSurviveAReplan) {
+TEST_P(PlannerServiceTest, LockedStintsSurviveAReplan) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     const CrewRow crew = crew_of(p, ayse_);
@@ -264,7 +281,7 @@ TEST_F(PlannerServiceTest, LockedStintsSurviveAReplan) {
     EXPECT_EQ(code_of(planner_->set_locked(event_, 7, 0, true, p.revision)), "planner.unknown_crew");
 }
 
-TEST_F(PlannerServiceTest, AnInfeasibleCrewNamesTheMemberAndTheRule) {
+TEST_P(PlannerServiceTest, AnInfeasibleCrewNamesTheMemberAndTheRule) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     // A series minimum of 2 h 30 min seat time per driver: Mert is available 4 h but cannot drive
@@ -287,7 +304,7 @@ TEST_F(PlannerServiceTest, AnInfeasibleCrewNamesTheMemberAndTheRule) {
     EXPECT_EQ(crew_of(after, mert_).solve_error->code, replanned.error().code);
 }
 
-TEST_F(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInPlace) {
+TEST_P(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInPlace) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     const auto first = must(planner_->publish(event_));
@@ -337,7 +354,7 @@ TEST_F(PlannerServiceTest, PublishMessagesEveryoneOnceAndEditsTheAnnouncementInP
     }
 }
 
-TEST_F(PlannerServiceTest, RemindersGoAtThirtyFifteenAndFiveMinutesOnceEach) {
+TEST_P(PlannerServiceTest, RemindersGoAtThirtyFifteenAndFiveMinutesOnceEach) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     EXPECT_EQ(must(planner_->send_reminders()), 0) << "nothing is published yet";
@@ -359,7 +376,7 @@ TEST_F(PlannerServiceTest, RemindersGoAtThirtyFifteenAndFiveMinutesOnceEach) {
     EXPECT_EQ(last.message_key, "planner.dm_reminder_drive");
 }
 
-TEST_F(PlannerServiceTest, SlashNextListsTheMembersPublishedStintsInTheirLanguageAndZone) {
+TEST_P(PlannerServiceTest, SlashNextListsTheMembersPublishedStintsInTheirLanguageAndZone) {
     pool();
     identity::Users users(*db_, clock_);
     racing::Racing racing(*db_, clock_);
@@ -388,7 +405,7 @@ TEST_F(PlannerServiceTest, SlashNextListsTheMembersPublishedStintsInTheirLanguag
     EXPECT_NE(text.find(std::to_string(duties.front().stint + 1) + ". stint"), std::string::npos) << text;
 }
 
-TEST_F(PlannerServiceTest, GreenFlagMovesThePlanAndPitNowReplansTheRest) {
+TEST_P(PlannerServiceTest, GreenFlagMovesThePlanAndPitNowReplansTheRest) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     EXPECT_EQ(code_of(planner_->pit_now(event_, 0, kStart + 600)), "planner.not_green");
@@ -416,7 +433,7 @@ TEST_F(PlannerServiceTest, GreenFlagMovesThePlanAndPitNowReplansTheRest) {
     EXPECT_EQ(code_of(planner_->pit_now(event_, 0, pit - 60)), "planner.bad_pit_time");
 }
 
-TEST_F(PlannerServiceTest, TheIcalFeedNeedsItsSecretAndARotationRevokesTheOldUrl) {
+TEST_P(PlannerServiceTest, TheIcalFeedNeedsItsSecretAndARotationRevokesTheOldUrl) {
     pool();
     must(planner_->form_crews(event_, plan().revision));
     must(planner_->publish(event_));
@@ -434,7 +451,7 @@ TEST_F(PlannerServiceTest, TheIcalFeedNeedsItsSecretAndARotationRevokesTheOldUrl
     EXPECT_EQ(code_of(planner_->ical_feed(ayse_, token)), "planner.ical_not_found");
 }
 
-TEST_F(PlannerServiceTest, AvoidMyNightKeepsAMemberOutOfTheirLocalNightWhenTheCrewCanCoverIt) {
+TEST_P(PlannerServiceTest, AvoidMyNightKeepsAMemberOutOfTheirLocalNightWhenTheCrewCanCoverIt) {
     // The race runs 12:00-18:00 UTC: 01:00-07:00 in Auckland (UTC+13 in March).
     const auto kiwi = member("Aroha", events::Role::driver, {}, "en", "Pacific/Auckland");
     for (const char* n : {"Lena", "Kai", "Noor"}) drivers_.push_back(member(n, events::Role::driver));
@@ -468,7 +485,7 @@ TEST_F(PlannerServiceTest, AvoidMyNightKeepsAMemberOutOfTheirLocalNightWhenTheCr
     EXPECT_GT(night_stints(p), 0);
 }
 
-TEST_F(PlannerServiceTest, ExportsCarryEveryStintAndDefuseSpreadsheetFormulas) {
+TEST_P(PlannerServiceTest, ExportsCarryEveryStintAndDefuseSpreadsheetFormulas) {
     pool();
     auto p = must(planner_->form_crews(event_, plan().revision));
     p.members[ayse_].name = "=HYPERLINK(\"x\")";
@@ -481,6 +498,12 @@ TEST_F(PlannerServiceTest, ExportsCarryEveryStintAndDefuseSpreadsheetFormulas) {
     EXPECT_EQ(json.at("crews").as_array().size(), p.crews.size());
     EXPECT_EQ(json.at("revision").as_int64(), p.revision);
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, PlannerServiceTest,
+                         ::testing::Values(store::Dialect::sqlite, store::Dialect::postgres),
+                         [](const ::testing::TestParamInfo<store::Dialect>& info) {
+                             return std::string(info.param == store::Dialect::sqlite ? "sqlite" : "postgres");
+                         });
 
 }  // namespace
 }  // namespace pitwall::planner
