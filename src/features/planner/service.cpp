@@ -383,6 +383,20 @@ void extend_for_race_day(const Loaded& l, std::map<std::int64_t, Availability>& 
         if (auto m = mark_at(first)) marks.emplace(h, *m);
 }
 
+// The event's plan as stored, in one read-only snapshot. Error events.not_found.
+Result<Loaded> read_plan(store::Database& db, std::int64_t event_id) {
+    std::optional<Loaded> loaded;
+    auto status = db.read([&](store::Connection& c) -> Status {
+        auto l = load(c, event_id, false);
+        if (!l) return l.error();
+        loaded = std::move(*l);
+        return {};
+    });
+    if (!status) return status.error();
+    if (!loaded) return not_found(event_id);
+    return std::move(*loaded);
+}
+
 // The stage-2 input of a crew: its drivers (declared) and spotters, the event's settings, and the
 // stored stints as the stint table when there are any (race day moves them).
 PlanInput input_of(const Loaded& l, const CrewRow& crew, bool with_stored_stints) {
@@ -788,15 +802,8 @@ void Planner::broadcast(std::int64_t event_id, std::int64_t revision) const {
 }
 
 Result<EventPlan> Planner::plan(std::int64_t event_id) const {
-    std::optional<Loaded> loaded;
-    auto status = db_.read([&](store::Connection& c) -> Status {
-        auto l = load(c, event_id, false);
-        if (!l) return l.error();
-        loaded = std::move(*l);
-        return {};
-    });
-    if (!status) return status.error();
-    if (!loaded) return not_found(event_id);
+    auto loaded = read_plan(db_, event_id);
+    if (!loaded) return loaded.error();
     evaluate(*loaded);
     return std::move(loaded->plan);
 }
@@ -993,15 +1000,8 @@ Status apply_edits(CrewRow& crew, const std::vector<StintEdit>& edits) {
 
 Result<std::vector<Violation>> Planner::preview(std::int64_t event_id, int crew,
                                                 const std::vector<StintEdit>& edits) const {
-    std::optional<Loaded> loaded;
-    auto status = db_.read([&](store::Connection& c) -> Status {
-        auto l = load(c, event_id, false);
-        if (!l) return l.error();
-        loaded = std::move(*l);
-        return {};
-    });
-    if (!status) return status.error();
-    if (!loaded) return not_found(event_id);
+    auto loaded = read_plan(db_, event_id);
+    if (!loaded) return loaded.error();
     for (auto& row : loaded->plan.crews) {
         if (row.crew != crew) continue;
         if (auto s = apply_edits(row, edits); !s) return s.error();
@@ -1545,15 +1545,8 @@ std::string Planner::plan_csv(const EventPlan& plan) {
 }
 
 Result<PlanInput> Planner::crew_input(std::int64_t event_id, int crew) const {
-    std::optional<Loaded> loaded;
-    auto status = db_.read([&](store::Connection& c) -> Status {
-        auto l = load(c, event_id, false);
-        if (!l) return l.error();
-        loaded = std::move(*l);
-        return {};
-    });
-    if (!status) return status.error();
-    if (!loaded) return not_found(event_id);
+    auto loaded = read_plan(db_, event_id);
+    if (!loaded) return loaded.error();
     const CrewRow* row = loaded->plan.crew(crew);
     if (!row) return unknown_crew(crew);
     return input_of(*loaded, *row, !row->stints.empty());
